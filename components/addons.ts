@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { Addon, AddonExposure, isRemoteSource } from "./config";
+
+/** How each addon's manifest serves its UI: Service name, port and pod selector. */
+export const ADDON_UI: Record<Addon, { service: string; port: number; targetPort: number; selector: Record<string, string> }> = {
+    prometheus: {
+        service: "prometheus",
+        port: 9090,
+        targetPort: 9090,
+        selector: {
+            "app.kubernetes.io/component": "server",
+            "app.kubernetes.io/name": "prometheus",
+            "app.kubernetes.io/instance": "prometheus",
+        },
+    },
+    grafana: {
+        service: "grafana",
+        port: 3000,
+        targetPort: 3000,
+        selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana" },
+    },
+    kiali: {
+        service: "kiali",
+        port: 20001,
+        targetPort: 20001,
+        selector: { "app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali" },
+    },
+    jaeger: { service: "tracing", port: 80, targetPort: 16686, selector: { app: "jaeger" } },
+};
+
+export function addonManifest(source: string, addon: Addon): string {
+    return isRemoteSource(source) ? `${source.replace(/\/$/, "")}/${addon}.yaml` : path.join(source, `${addon}.yaml`);
+}
+
+export interface ObservabilityAddonsArgs {
+    /** Addons to install. */
+    addons: Addon[];
+    /** URL or directory of the release's addon manifests. */
+    source: string;
+    /** The control plane namespace, which the manifests are written for. */
+    namespace: pulumi.Input<string>;
+    /** How the UIs are reached from outside the cluster. @default mode none */
+    exposure: AddonExposure;
+    /** The `istio` label of the ingress gateway (exposure mode host). */
+    gatewaySelector?: string;
+}
+
+/**
+ * Prometheus, Grafana, Kiali and Jaeger from the Istio release's own manifests
+ * (samples/addons of the same version), optionally exposed by NodePort Services
+ * or by host name through an Istio Gateway and one VirtualService per addon.
+ */
+export class ObservabilityAddons extends pulumi.ComponentResource {
+    /** Where each addon's UI is reached, by addon. */
+    public readonly urls: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:ObservabilityAddons", name, {}, opts);
+        const urls: Record<string, pulumi.Input<string>> = {};
+        for (const addon of args.addons) {
+            const manifests = new k8s.yaml.v2.ConfigFile(
+                `${name}-${addon}`,
+                { file: addonManifest(args.source, addon) },
+                { parent: this },
+            );
+            const ui = ADDON_UI[addon];
+            urls[addon] = pulumi.interpolate`http://${ui.service}.${args.namespace}.svc.cluster.local:${ui.port}`;
+            if (args.exposure.mode === "nodePort") {
+                const svc = new k8s.core.v1.Service(
+                    `${name}-${addon}-nodeport`,
+                    {
+                        metadata: { name: `${addon}-nodeport`, namespace: args.namespace },
+                        spec: {
+                            type: "NodePort",
+                            selector: ui.selector,
+                            ports: [
+                                {
+                                    name: "http",
+                                    port: ui.port,
+                                    targetPort: ui.targetPort,
+                                    ...(args.exposure.nodePorts[addon] ? { nodePort: args.exposure.nodePorts[addon] } : {}),
+                                },
+                            ],
+                        },
+                    },
+                    { parent: this, dependsOn: [manifests] },
+                );
+                urls[addon] = svc.spec.ports.apply((ps) => `http://<node-address>:${ps[0].nodePort}`);
+            }
+        }
+        if (args.exposure.mode === "host" && args.addons.length > 0) {
+            const hosts = args.addons.map((a) => `${a}.${args.exposure.domain}`);
+            const gateway = new k8s.apiextensions.CustomResource(
+                `${name}-gateway`,
+                {
+                    apiVersion: "networking.istio.io/v1",
+                    kind: "Gateway",
+                    metadata: { name: "addons", namespace: args.namespace },
+                    spec: {
+                        selector: { istio: args.gatewaySelector ?? "ingressgateway" },
+                        servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }],
+                    },
+                },
+                { parent: this },
+            );
+            for (const addon of args.addons) {
+                const ui = ADDON_UI[addon];
+                const host = `${addon}.${args.exposure.domain}`;
+                new k8s.apiextensions.CustomResource(
+                    `${name}-${addon}-route`,
+                    {
+                        apiVersion: "networking.istio.io/v1",
+                        kind: "VirtualService",
+                        metadata: { name: `${addon}-ui`, namespace: args.namespace },
+                        spec: {
+                            hosts: [host],
+                            gateways: ["addons"],
+                            http: [
+                                {
+                                    route: [
+                                        {
+                                            destination: {
+                                                host: pulumi.interpolate`${ui.service}.${args.namespace}.svc.cluster.local`,
+                                                port: { number: ui.port },
+                                            },
+                                        },
+                                    ],
+                                },
+                            ],
+                        },
+                    },
+                    { parent: this, dependsOn: [gateway] },
+                );
+                urls[addon] = `http://${host}`;
+            }
+        }
+        this.urls = pulumi.output(urls);
+        this.registerOutputs({ urls: this.urls });
+    }
+}

@@ -1,0 +1,36 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { istioChart } from "./chart";
+import { StackConfig } from "./config";
+import { cniValues } from "./values";
+
+export interface IstioCniArgs {
+    config: StackConfig;
+}
+
+/**
+ * Chart `cni`: the node agent that sets up traffic redirection, as a DaemonSet in
+ * `cni.namespace` (kube-system by default, where node-level agents belong and
+ * privileged pods are allowed). istiod is told by `pilot.cni.enabled`.
+ */
+export class IstioCni extends pulumi.ComponentResource {
+    public readonly chart: k8s.helm.v4.Chart;
+    public readonly namespace: string;
+
+    constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:IstioCni", name, {}, opts);
+        this.namespace = args.config.cni.namespace;
+        this.chart = istioChart(
+            `${name}-chart`,
+            {
+                chart: "cni",
+                config: args.config,
+                releaseName: "istio-cni",
+                namespace: this.namespace,
+                values: cniValues(args.config),
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}

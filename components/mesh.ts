@@ -1,0 +1,151 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ObservabilityAddons } from "./addons";
+import { IstioBase } from "./base";
+import { IstioCni } from "./cni";
+import { StackConfig } from "./config";
+import { GatewayPortStatus, IstioGateway } from "./gateway";
+import { NamespaceInjectionLabel } from "./injectionLabel";
+import { Istiod } from "./istiod";
+import { ControlPlaneNamespace } from "./namespace";
+import { SidecarRollout } from "./sidecarRollout";
+import { Ztunnel } from "./ztunnel";
+
+export interface IstioMeshArgs {
+    /** The validated stack configuration (see config.ts). */
+    config: StackConfig;
+}
+
+export interface ComponentVersion {
+    component: string;
+    chart: string;
+    version: string;
+    namespace: string;
+}
+
+export interface GatewayStatus {
+    name: string;
+    kind: string;
+    namespace: string;
+    serviceType: string;
+    ports: GatewayPortStatus[];
+    addresses: string[];
+}
+
+/**
+ * The whole Istio installation of one environment, in the order the runbook did it
+ * by hand: namespace -> base (CRDs) -> istiod -> CNI -> ztunnel, gateways, addons
+ * -> injection labels -> sidecar restarts. Each step waits until the previous one
+ * is ready (Chart v4 awaits its children), so gateways never start before istiod
+ * can inject them and no custom resource is applied before its CRD.
+ */
+export class IstioMesh extends pulumi.ComponentResource {
+    public readonly version: string;
+    public readonly profile: string;
+    public readonly revision: string;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly components: ComponentVersion[];
+    public readonly crds: pulumi.Output<string[]>;
+    public readonly gateways: pulumi.Output<GatewayStatus[]>;
+    public readonly addonUrls: pulumi.Output<Record<string, string>>;
+    public readonly injectionNamespaces: string[];
+
+    constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:IstioMesh", name, {}, opts);
+        const config = args.config;
+        this.version = config.version.text;
+        this.profile = config.profile;
+        this.revision = config.revision || "default";
+        const components: ComponentVersion[] = [];
+        const record = (component: string, chart: string, namespace: string) =>
+            components.push({ component, chart, version: this.version, namespace });
+
+        const namespace = new ControlPlaneNamespace(`${name}-namespace`, { name: config.namespace }, { parent: this });
+        this.namespace = namespace.name;
+
+        const base = new IstioBase(`${name}-base`, { config, namespace: namespace.name }, { parent: this, dependsOn: [namespace] });
+        record("base", "base", config.namespace);
+
+        const istiod = new Istiod(`${name}-istiod`, { config, namespace: namespace.name }, { parent: this, dependsOn: [base] });
+        record("istiod", "istiod", config.namespace);
+
+        // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
+        const dataPlaneDeps: pulumi.Resource[] = [istiod];
+        if (config.cni.enabled) {
+            const cni = new IstioCni(`${name}-cni`, { config }, { parent: this, dependsOn: [istiod] });
+            dataPlaneDeps.push(cni);
+            record("cni", "cni", config.cni.namespace);
+        }
+        if (config.profile === "ambient") {
+            const ztunnel = new Ztunnel(`${name}-ztunnel`, { config, namespace: namespace.name }, { parent: this, dependsOn: dataPlaneDeps });
+            dataPlaneDeps.push(ztunnel);
+            record("ztunnel", "ztunnel", config.namespace);
+        }
+
+        const gateways = config.gateways.map((gateway) => {
+            record(gateway.name, "gateway", gateway.namespace);
+            const component = new IstioGateway(`${name}-${gateway.name}`, { config, gateway }, { parent: this, dependsOn: dataPlaneDeps });
+            return { gateway, component };
+        });
+        this.gateways = pulumi.output(
+            gateways.map(({ gateway, component }) =>
+                pulumi.all([component.ports, component.addresses]).apply(([ports, addresses]) => ({
+                    name: gateway.name,
+                    kind: gateway.kind,
+                    namespace: gateway.namespace,
+                    serviceType: gateway.serviceType,
+                    ports,
+                    addresses,
+                })),
+            ),
+        );
+
+        if (config.addons.enabled.length > 0) {
+            const exposedBy = gateways.find((g) => g.gateway.name === config.addons.exposure.gateway);
+            const addons = new ObservabilityAddons(
+                `${name}-addons`,
+                {
+                    addons: config.addons.enabled,
+                    source: config.addonSource,
+                    namespace: namespace.name,
+                    exposure: config.addons.exposure,
+                    gatewaySelector: exposedBy?.component.selectorLabel,
+                },
+                { parent: this, dependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])] },
+            );
+            this.addonUrls = addons.urls;
+            for (const addon of config.addons.enabled) record(addon, "addon manifest", config.namespace);
+        } else {
+            this.addonUrls = pulumi.output<Record<string, string>>({});
+        }
+
+        this.injectionNamespaces = config.injectionNamespaces;
+        if (config.injectionNamespaces.length > 0) {
+            new NamespaceInjectionLabel(
+                `${name}-injection`,
+                { namespaces: config.injectionNamespaces, revision: config.revision },
+                { parent: this, dependsOn: dataPlaneDeps },
+            );
+        }
+        if (config.sidecarRollout.length > 0) {
+            new SidecarRollout(
+                `${name}-sidecars`,
+                { workloads: config.sidecarRollout, proxyVersion: `${this.version}/${this.revision}` },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...gateways.map((g) => g.component)] },
+            );
+        }
+
+        this.components = components;
+        this.crds = base.crds;
+        this.registerOutputs({
+            version: this.version,
+            profile: this.profile,
+            revision: this.revision,
+            namespace: this.namespace,
+            components: this.components,
+            crds: this.crds,
+            gateways: this.gateways,
+            addonUrls: this.addonUrls,
+            injectionNamespaces: this.injectionNamespaces,
+        });
+    }
+}

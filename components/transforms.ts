@@ -1,0 +1,73 @@
+// Pulumi resource transforms applied to the children of the Istio charts. Each
+// one is a plain function of (type, props, opts), so it is tested without a
+// Pulumi runtime.
+import * as pulumi from "@pulumi/pulumi";
+
+export const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
+export const WEBHOOK_TYPES = [
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+];
+export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+
+/**
+ * The fields istiod rewrites on its webhook configurations while it runs: it fills
+ * in `caBundle` and flips the validator's `failurePolicy` to Fail. They belong to
+ * istiod, so the stack does not fight it over them (and previews stay empty).
+ */
+export const ISTIOD_OWNED_WEBHOOK_FIELDS = ["webhooks[*].clientConfig.caBundle", "webhooks[*].failurePolicy"];
+
+/**
+ * CRDs are kept when the stack is destroyed unless purging was asked for: deleting
+ * a CRD deletes every resource of that kind in the cluster (every VirtualService,
+ * DestinationRule, ...), which is users' data, not Istio's.
+ */
+export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
+    return (args) =>
+        args.type === CRD_TYPE ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } } : undefined;
+}
+
+/** Leaves the fields istiod owns on webhook configurations to istiod. */
+export const ignoreIstiodOwnedWebhookFields: pulumi.ResourceTransform = (args) =>
+    WEBHOOK_TYPES.includes(args.type)
+        ? {
+              props: args.props,
+              opts: {
+                  ...args.opts,
+                  ignoreChanges: [...(args.opts.ignoreChanges ?? []), ...ISTIOD_OWNED_WEBHOOK_FIELDS],
+              },
+          }
+        : undefined;
+
+interface PodTemplateLike {
+    metadata?: { labels?: Record<string, string> };
+    spec?: { containers?: { name?: string; image?: string }[] };
+}
+
+/**
+ * For simulated clusters only. A gateway pod's proxy image is `auto` until istiod's
+ * injection webhook fills it in; where no webhook can be called, the pod would be
+ * rejected. This renders what the injector would set for the image, and opts the
+ * pod out of injection, so the Deployment can roll out on a simulated cluster.
+ * It skips the injection template itself, so it is never right on a real cluster.
+ */
+export function preInjectGatewayImage(proxyImage: string): pulumi.ResourceTransform {
+    return (args) => {
+        if (args.type !== DEPLOYMENT_TYPE) return undefined;
+        const props = args.props as { spec?: { template?: PodTemplateLike } };
+        const template = props.spec?.template;
+        if (!template?.spec?.containers?.some((c) => c.image === "auto")) return undefined;
+        const newTemplate: PodTemplateLike = {
+            ...template,
+            metadata: {
+                ...template.metadata,
+                labels: { ...template.metadata?.labels, "sidecar.istio.io/inject": "false" },
+            },
+            spec: {
+                ...template.spec,
+                containers: template.spec.containers.map((c) => (c.image === "auto" ? { ...c, image: proxyImage } : c)),
+            },
+        };
+        return { props: { ...props, spec: { ...props.spec, template: newTemplate } }, opts: args.opts };
+    };
+}

