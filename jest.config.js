@@ -1,12 +1,17 @@
-/** Three suites: unit (mocks, no cluster), render (real helm on real charts), e2e (real engine, local cluster). */
+/**
+ * Three suites: unit (mocks, no cluster), render (real helm on real charts) and
+ * e2e (real engine on the local cluster). ts-jest only transpiles: `tsc --noEmit`
+ * type-checks the whole project once, in `npm test`.
+ */
 const project = (name, extra = {}) => ({
     displayName: name,
-    preset: "ts-jest",
     testEnvironment: "node",
     testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+    transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
     ...extra,
 });
 
 module.exports = {
+    testTimeout: 60000,
     projects: [project("unit"), project("render"), project("e2e")],
 };

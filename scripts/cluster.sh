@@ -19,6 +19,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
+# Absolute, because it ends up in command lines (see is_ours) and kubeconfigs.
+CLUSTER_DIR="$(realpath -m "$CLUSTER_DIR")"
 
 PKI="$CLUSTER_DIR/pki"
 KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
@@ -32,7 +34,9 @@ SERVICE_CIDR=10.96.0.0/16
 POD_CIDR=10.244.0.0/16
 STAGES_DIR="$TOOLCHAIN_DIR/kwok-stages"
 
-log() { echo "cluster: $*"; }
+# Messages go to stderr, so that the only stdout of `up` is the kubeconfig path:
+#   export KUBECONFIG="$(scripts/cluster.sh up)"
+log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: $*" >&2; exit 1; }
 
 kc() { kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=10s "$@"; }
@@ -199,7 +203,7 @@ require_tools() {
 # ------------------------------------------------------------------- commands
 
 cmd_up() {
-  local t0="$EPOCHREALTIME" c
+  local t0="$EPOCHREALTIME"
   require_tools
 
   if healthy; then
@@ -207,16 +211,12 @@ cmd_up() {
     echo "$KUBECONFIG_FILE"
     return 0
   fi
-  # Anything left over (a crashed component, a reboot, an interrupted `up`) is
-  # not worth repairing piecemeal: the cluster is disposable, start it afresh.
-  for c in "${COMPONENTS[@]}"; do
-    if [[ -f "$CLUSTER_DIR/pids/$c" ]]; then
-      log "found an unhealthy cluster in $CLUSTER_DIR; recreating it"
-      cmd_down >/dev/null
-      break
-    fi
-  done
-  if [[ -d "$CLUSTER_DIR" && ! -f "$MARKER" ]] && [[ -n "$(ls -A "$CLUSTER_DIR")" ]]; then
+  # Anything left over (a crashed component, a reboot, a failed `up`) is not
+  # worth repairing piecemeal: the cluster is disposable, start it afresh.
+  if [[ -f "$MARKER" ]]; then
+    log "found an unhealthy cluster in $CLUSTER_DIR; recreating it"
+    cmd_down 2>/dev/null
+  elif [[ -d "$CLUSTER_DIR" ]] && [[ -n "$(ls -A "$CLUSTER_DIR")" ]]; then
     die "$CLUSTER_DIR exists and was not created by this script; refusing to use it"
   fi
 
@@ -233,6 +233,9 @@ cmd_up() {
 
   mkdir -p "$CLUSTER_DIR"/{pids,logs,kwok}
   touch "$MARKER"
+  # A failed `up` stops what it started but keeps the folder, for its logs; the
+  # next `up` (or `down`) clears it.
+  trap up_failed EXIT
   make_pki
   write_kubeconfig "$KUBECONFIG_FILE" admin
   write_kubeconfig "$CLUSTER_DIR/kube-controller-manager.kubeconfig" kube-controller-manager
@@ -247,6 +250,23 @@ cmd_up() {
     --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster="kwok=http://127.0.0.1:$etcd_peer_port" \
     --unsafe-no-fsync --log-level=warn
+
+  # No traffic may leave this machine, yet pods here have made-up IPs (kwok
+  # assigns them from POD_CIDR) and a webhook's Service points at them. Every
+  # connection the API server makes into the cluster (webhooks, aggregated
+  # APIs, logs/exec) goes through its "cluster" egress selector, which we aim at
+  # a unix socket nobody serves: such calls fail at once, on this machine.
+  cat >"$CLUSTER_DIR/egress-selector.yaml" <<EOS
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: $CLUSTER_DIR/no-cluster-network.sock
+EOS
 
   # --endpoint-reconciler-type=none: the API server would publish its
   #   advertise address as the `kubernetes` Endpoints, and 127.0.0.1 is not a
@@ -264,34 +284,41 @@ cmd_up() {
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --authorization-mode=Node,RBAC --allow-privileged=true \
     --endpoint-reconciler-type=none --enable-aggregator-routing=true \
+    --egress-selector-config-file="$CLUSTER_DIR/egress-selector.yaml" \
     --profiling=false
   wait_until "the API server's /readyz" 120 kc get --raw /readyz
 
   # --secure-port=0 on the controller manager and scheduler: they serve only
   # health/metrics, which we judge from their pid and from the cluster's state,
   # and a port less is a collision less. No leader election: one replica.
+  # --flex-volume-plugin-dir: the default is under /usr/libexec, which the
+  # controller manager would otherwise create on the host.
   start kube-controller-manager "$TOOLCHAIN_BIN/kube-controller-manager" \
     --kubeconfig="$CLUSTER_DIR/kube-controller-manager.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --use-service-account-credentials=true \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR" --profiling=false
+    --service-cluster-ip-range="$SERVICE_CIDR" --profiling=false \
+    --flex-volume-plugin-dir="$CLUSTER_DIR/flexvolume"
   start kube-scheduler "$TOOLCHAIN_BIN/kube-scheduler" \
     --kubeconfig="$CLUSTER_DIR/kube-scheduler.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false --profiling=false
 
   # kwok manages only nodes annotated as fake, and its stages (the built-in
-  # kubelet behaviour) come from --config files. KWOK_WORKDIR keeps it away from
-  # a ~/.kwok/kwok.yaml the user may have. Without --server-address and
-  # --node-ip it opens no port and nodes advertise no address, so the API server
-  # has nothing to dial for logs/exec.
+  # kubelet behaviour) come from --config files. It must renew node Leases as a
+  # kubelet does (--node-lease-duration-seconds; off by default in kwok): the
+  # heartbeat stage refreshes node status only every ~10 minutes, so without
+  # Leases the node lifecycle controller marks the nodes NotReady every 50s.
+  # KWOK_WORKDIR keeps it away from a ~/.kwok/kwok.yaml the user may have.
+  # Without --server-address and --node-ip it opens no port and nodes advertise
+  # no address, so the API server has nothing to dial for logs/exec.
   local stage_args=() f
   for f in "$STAGES_DIR"/*.yaml; do stage_args+=("--config=$f"); done
   KWOK_WORKDIR="$CLUSTER_DIR/kwok" start kwok "$TOOLCHAIN_BIN/kwok" \
     --kubeconfig="$KUBECONFIG_FILE" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --cidr="$POD_CIDR" "${stage_args[@]}"
+    --node-lease-duration-seconds=40 --cidr="$POD_CIDR" "${stage_args[@]}"
 
   create_nodes
   wait_until "${#NODES[@]} Ready nodes" 120 nodes_ready
@@ -299,9 +326,15 @@ cmd_up() {
   # admission plugin rejects them until the controller manager has made it).
   wait_until "the default ServiceAccount" 60 kc -n default get serviceaccount default
 
-  log "kubeconfig: $KUBECONFIG_FILE"
+  trap - EXIT
   echo "$KUBECONFIG_FILE"
-  awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }'
+  awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }' >&2
+}
+
+up_failed() {
+  local i
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
+  log "up failed; processes stopped, logs kept in $CLUSTER_DIR/logs"
 }
 
 # The nodes carry their capacity in .status, which kwok's node-initialize stage
@@ -347,22 +380,22 @@ cmd_status() {
   local c ok=0
   for c in "${COMPONENTS[@]}"; do
     if running "$c"; then
-      printf 'cluster: %-24s running (pid %s)\n' "$c" "$(pid_of "$c")"
+      printf '%-24s running (pid %s)\n' "$c" "$(pid_of "$c")"
     else
-      printf 'cluster: %-24s not running\n' "$c"; ok=1
+      printf '%-24s not running\n' "$c"; ok=1
     fi
   done
   if [[ ! -f "$KUBECONFIG_FILE" ]]; then
-    log "no kubeconfig at $KUBECONFIG_FILE (run: scripts/cluster.sh up)"
+    echo "kubeconfig: none at $KUBECONFIG_FILE (run: scripts/cluster.sh up)"
     return 1
   fi
-  log "kubeconfig: $KUBECONFIG_FILE"
+  echo "kubeconfig: $KUBECONFIG_FILE"
   if kc get --raw /readyz >/dev/null 2>&1; then
-    log "API server: ready"
+    echo "API server: ready"
     kc get nodes -o wide || ok=1
-    nodes_ready || { log "not all ${#NODES[@]} nodes are Ready"; ok=1; }
+    nodes_ready || { echo "not all ${#NODES[@]} nodes are Ready"; ok=1; }
   else
-    log "API server: not ready"; ok=1
+    echo "API server: not ready"; ok=1
   fi
   return "$ok"
 }

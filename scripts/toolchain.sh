@@ -154,7 +154,9 @@ build_kwok() {
 
 build_istioctl() {
   wrapper istioctl
-  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}"
+  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}" \
+    -replace="istio.io/api=istio.io/api@${ISTIOCTL_API_VERSION}" \
+    -replace="istio.io/client-go=istio.io/client-go@${ISTIOCTL_CLIENT_GO_VERSION}"
   go get "istio.io/istio/istioctl/cmd/istioctl@${ISTIOCTL_COMMIT_VERSION}"
   local p=istio.io/istio/pkg/version
   go build -ldflags "-s -w -X $p.buildVersion=${ISTIOCTL_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIOCTL_VERSION} -X $p.buildHub=docker.io/istio" \

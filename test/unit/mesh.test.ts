@@ -1,0 +1,145 @@
+// The resource graph the mesh registers, recorded through Pulumi's mocks: which
+// resources, under which parents, with which inputs (chart values, labels).
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { parseStackConfig, StackConfig } from "../../components/config";
+import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
+
+type Recorded = RecordedResource;
+useRecordingMocks();
+afterAll(stopMocks);
+
+const shared = path.resolve(__dirname, "../../../shared/istio");
+
+async function build(raw: Record<string, unknown>): Promise<{ config: StackConfig; resources: Recorded[] }> {
+    recorded.length = 0;
+    const { IstioMesh } = await import("../../components/mesh");
+    const config = parseStackConfig(
+        { version: "1.29.6", chartSource: `${shared}/{version}/charts`, addonSource: `${shared}/{version}/addons`, ...raw },
+        __dirname,
+    );
+    const mesh = new IstioMesh("istio", { config });
+    // Wait until every registration has reached the mocks.
+    await new Promise<void>((resolve) => pulumi.all([mesh.urn, mesh.crds]).apply(() => resolve()));
+    await new Promise((r) => setTimeout(r, 50));
+    return { config, resources: [...recorded] };
+}
+
+const byType = (rs: Recorded[], type: string) => rs.filter((r) => r.type === type);
+const one = (rs: Recorded[], type: string, name: string) => {
+    const found = rs.filter((r) => r.type === type && r.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+};
+
+describe("demo profile on the local cluster", () => {
+    let resources: Recorded[];
+    beforeAll(async () => {
+        ({ resources } = await build({ profile: "demo", simulatedCluster: true }));
+    });
+
+    test("registers one component per runbook step", () => {
+        const components = resources.filter((r) => r.type.startsWith("istio-mesh:")).map((r) => `${r.type.split(":")[2]} ${r.name}`);
+        // Registration order is asynchronous; the dependency order is the e2e suite's to show.
+        expect(components.sort()).toEqual([
+            "ControlPlaneNamespace istio-namespace",
+            "IstioBase istio-base",
+            "IstioGateway istio-istio-egressgateway",
+            "IstioGateway istio-istio-ingressgateway",
+            "IstioMesh istio",
+            "Istiod istio-istiod",
+            "NamespaceInjectionLabel istio-injection",
+            "ObservabilityAddons istio-addons",
+        ]);
+    });
+
+    test("the control plane namespace is istio-system", () => {
+        const ns = one(resources, "kubernetes:core/v1:Namespace", "istio-namespace-namespace");
+        expect(ns.inputs.metadata.name).toBe("istio-system");
+        expect(ns.inputs.metadata.labels["istio-injection"]).toBeUndefined();
+    });
+
+    test("each chart comes from the local release folder, in its namespace", () => {
+        const charts = byType(resources, "kubernetes:helm.sh/v4:Chart").map((c) => [c.name, path.relative(shared, c.inputs.chart), c.inputs.namespace, c.inputs.name]);
+        expect(charts).toEqual([
+            ["istio-base-chart", "1.29.6/charts/base-1.29.6.tgz", "istio-system", "istio-base"],
+            ["istio-istiod-chart", "1.29.6/charts/istiod-1.29.6.tgz", "istio-system", "istiod"],
+            ["istio-istio-ingressgateway-chart", "1.29.6/charts/gateway-1.29.6.tgz", "istio-system", "istio-ingressgateway"],
+            ["istio-istio-egressgateway-chart", "1.29.6/charts/gateway-1.29.6.tgz", "istio-system", "istio-egressgateway"],
+        ]);
+    });
+
+    test("istiod gets the demo profile, full tracing and, on a simulated cluster, a fail-open validator", () => {
+        const values = one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values;
+        expect(values.profile).toBe("demo");
+        expect(values.pilot.traceSampling).toBe(100);
+        expect(values.meshConfig.accessLogFile).toBe("/dev/stdout");
+        expect(values.base.validationFailurePolicy).toBe("Ignore");
+    });
+
+    test("the four addons come from the release's own manifests", () => {
+        const files = byType(resources, "kubernetes:yaml/v2:ConfigFile").map((c) => path.relative(shared, c.inputs.file));
+        expect(files).toEqual(["prometheus", "grafana", "kiali", "jaeger"].map((a) => `1.29.6/addons/${a}.yaml`));
+    });
+
+    test("the default namespace is labelled by a patch, never owned", () => {
+        expect(byType(resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toEqual(["istio-system"]);
+        const patch = one(resources, "kubernetes:core/v1:NamespacePatch", "istio-injection-default");
+        expect(patch.inputs.metadata).toEqual({ name: "default", labels: { "istio-injection": "enabled" } });
+    });
+});
+
+describe("options", () => {
+    test("a production stack fails closed from the start and has no addons", async () => {
+        const { resources } = await build({});
+        const values = one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values;
+        expect(values.base.validationFailurePolicy).toBe("Fail");
+        expect(values.profile).toBeUndefined();
+        expect(byType(resources, "kubernetes:yaml/v2:ConfigFile")).toEqual([]);
+    });
+
+    test("CNI installs into kube-system and switches istiod to CNI mode", async () => {
+        const { resources } = await build({ cni: { enabled: true } });
+        const cni = one(resources, "kubernetes:helm.sh/v4:Chart", "istio-cni-chart");
+        expect(cni.inputs.namespace).toBe("kube-system");
+        expect(one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values.pilot.cni.enabled).toBe(true);
+    });
+
+    test("a revision names istiod's release and labels namespaces istio.io/rev instead of istio-injection", async () => {
+        const { resources } = await build({ revision: "1-29-6" });
+        expect(one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.name).toBe("istiod-1-29-6");
+        expect(one(resources, "kubernetes:core/v1:NamespacePatch", "istio-injection-default").inputs.metadata.labels).toEqual({ "istio.io/rev": "1-29-6" });
+    });
+
+    test("ambient installs CNI and ztunnel and labels no namespace", async () => {
+        const { resources } = await build({ profile: "ambient" });
+        const charts = byType(resources, "kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.name);
+        expect(charts).toEqual(["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingressgateway"]);
+        expect(byType(resources, "kubernetes:core/v1:NamespacePatch")).toEqual([]);
+    });
+
+    test("addons by host name: one Gateway on the ingress gateway and a VirtualService per addon", async () => {
+        const { resources } = await build({ profile: "demo", addons: { expose: { mode: "host", domain: "mesh.example.com" } } });
+        const crs = byType(resources, "kubernetes:networking.istio.io/v1:Gateway").concat(byType(resources, "kubernetes:networking.istio.io/v1:VirtualService"));
+        expect(crs.map((r) => `${r.inputs.kind} ${r.inputs.spec.hosts?.join(",") ?? r.inputs.spec.servers[0].hosts.join(",")}`)).toEqual([
+            "Gateway prometheus.mesh.example.com,grafana.mesh.example.com,kiali.mesh.example.com,jaeger.mesh.example.com",
+            "VirtualService prometheus.mesh.example.com",
+            "VirtualService grafana.mesh.example.com",
+            "VirtualService kiali.mesh.example.com",
+            "VirtualService jaeger.mesh.example.com",
+        ]);
+        expect(crs[0].inputs.spec.selector).toEqual({ istio: "ingressgateway" });
+    });
+
+    test("addons by NodePort: a NodePort Service per addon with the requested port", async () => {
+        const { resources } = await build({ profile: "demo", addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } } });
+        const svc = one(resources, "kubernetes:core/v1:Service", "istio-addons-grafana-nodeport");
+        expect(svc.inputs.spec).toMatchObject({ type: "NodePort", ports: [{ port: 3000, targetPort: 3000, nodePort: 32000 }] });
+    });
+
+    test("listed workloads get the proxy version stamped on their pod template", async () => {
+        const { resources } = await build({ sidecarRollout: [{ namespace: "shop", name: "cart" }] });
+        const patch = one(resources, "kubernetes:apps/v1:DeploymentPatch", "istio-sidecars-shop-deployment-cart");
+        expect(patch.inputs.spec.template.metadata.annotations).toEqual({ "istio-mesh.io/proxy-version": "1.29.6/default" });
+    });
+});

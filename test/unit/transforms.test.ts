@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+    CRD_TYPE,
+    DEPLOYMENT_TYPE,
+    ignoreIstiodOwnedWebhookFields,
+    preInjectGatewayImage,
+    retainCrds,
+    WEBHOOK_TYPES,
+} from "../../components/transforms";
+
+function apply(t: pulumi.ResourceTransform, type: string, props: pulumi.Inputs = {}, opts: pulumi.ResourceOptions = {}) {
+    return t({ custom: true, type, name: "x", props, opts }) as pulumi.ResourceTransformResult | undefined;
+}
+
+describe("CRD retention", () => {
+    test("CRDs are kept on destroy by default", () => {
+        expect(apply(retainCrds(true), CRD_TYPE)?.opts.retainOnDelete).toBe(true);
+    });
+    test("purging is an explicit choice", () => {
+        expect(apply(retainCrds(false), CRD_TYPE)?.opts.retainOnDelete).toBe(false);
+    });
+    test("other resources are left as they are", () => {
+        expect(apply(retainCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
+    });
+});
+
+describe("webhook fields istiod owns", () => {
+    test.each(WEBHOOK_TYPES)("%s ignores caBundle and failurePolicy, keeping other ignores", (type) => {
+        const result = apply(ignoreIstiodOwnedWebhookFields, type, {}, { ignoreChanges: ["metadata.labels"] });
+        expect(result?.opts.ignoreChanges).toEqual([
+            "metadata.labels",
+            "webhooks[*].clientConfig.caBundle",
+            "webhooks[*].failurePolicy",
+        ]);
+    });
+    test("a Deployment keeps every diff", () => {
+        expect(apply(ignoreIstiodOwnedWebhookFields, DEPLOYMENT_TYPE)).toBeUndefined();
+    });
+});
+
+describe("gateway image on a simulated cluster", () => {
+    const gatewayDeployment = {
+        spec: {
+            template: {
+                metadata: { labels: { "sidecar.istio.io/inject": "true", app: "istio-ingressgateway" } },
+                spec: { containers: [{ name: "istio-proxy", image: "auto" }] },
+            },
+        },
+    };
+
+    test("the placeholder image is replaced by the proxy image and the pod skips injection", () => {
+        const result = apply(preInjectGatewayImage("docker.io/istio/proxyv2:1.29.6"), DEPLOYMENT_TYPE, gatewayDeployment);
+        const template = (result?.props as typeof gatewayDeployment).spec.template;
+        expect(template.spec.containers[0].image).toBe("docker.io/istio/proxyv2:1.29.6");
+        expect(template.metadata.labels).toEqual({ "sidecar.istio.io/inject": "false", app: "istio-ingressgateway" });
+    });
+
+    test("a Deployment with real images is untouched", () => {
+        const plain = { spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11" }] } } } };
+        expect(apply(preInjectGatewayImage("p"), DEPLOYMENT_TYPE, plain)).toBeUndefined();
+    });
+});
