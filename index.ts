@@ -39,11 +39,17 @@ export = async () => {
         throw new pulumi.RunError((e as Error).message);
     }
 
+    // Said in the log, not exported: an output that differs between two runs of the
+    // same config would make every re-apply look like a change.
+    pulumi.log.info(
+        upgrade === "install"
+            ? `installing Istio ${config.version.text}`
+            : `Istio ${deployed} -> ${config.version.text}: ${upgrade === "none" ? "no version change" : `${upgrade} (${config.upgradeStrategy})`}`,
+    );
+
     const mesh = new IstioMesh("istio", { config });
     return {
         version: mesh.version,
-        previousVersion: deployed ?? "",
-        upgrade,
         profile: mesh.profile,
         revision: mesh.revision,
         namespace: mesh.namespace,

@@ -94,10 +94,12 @@ build_kubernetes_provider() {
     -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@${K8S_PROVIDER_SDK_GO_VERSION}"
   go mod tidy
   (cd cmd/pulumi-resource-kubernetes && VERSION="${K8S_PROVIDER_VERSION}" go run generate.go)
+  # Built outside bin/: a provider found on PATH would be used instead of the
+  # plugin cache, with a warning on every run.
   go build -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${K8S_PROVIDER_VERSION}" \
-    -o "$TOOLCHAIN_BIN/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
-  PULUMI_HOME="$PULUMI_HOME" "$TOOLCHAIN_BIN/pulumi" plugin install resource kubernetes "${K8S_PROVIDER_VERSION}" \
-    --file "$TOOLCHAIN_BIN/pulumi-resource-kubernetes" --reinstall
+    -o "$TOOLCHAIN_DIR/build/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  "$TOOLCHAIN_BIN/pulumi" plugin install resource kubernetes "${K8S_PROVIDER_VERSION}" \
+    --file "$TOOLCHAIN_DIR/build/pulumi-resource-kubernetes" --reinstall
 }
 
 build_kube() {

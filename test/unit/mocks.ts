@@ -1,7 +1,14 @@
 // Pulumi mocks that record every resource the code under test registers.
 import * as pulumi from "@pulumi/pulumi";
-// The SDK's runtime state has no public setter for what the monitor supports.
-import { getStore } from "@pulumi/pulumi/runtime/state";
+
+/** The part of the SDK's (undeclared) runtime state the mocks need to adjust. */
+interface RuntimeStore {
+    supportsTransforms: boolean;
+    callbacks?: { shutdown(): void };
+}
+// The runtime state module ships without type declarations of getStore.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): RuntimeStore };
 
 export interface RecordedResource {
     type: string;
