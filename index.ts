@@ -34,14 +34,18 @@ export = async () => {
     const deployed = await deployedVersion();
     let upgrade;
     try {
-        upgrade = checkUpgradePath(deployed ? parseVersion(deployed) : undefined, config.version, config.upgradeStrategy);
+        upgrade = checkUpgradePath(
+            deployed ? parseVersion(deployed) : undefined,
+            config.version,
+            config.upgradeStrategy,
+        );
     } catch (e) {
         throw new pulumi.RunError((e as Error).message);
     }
 
     // Said in the log, not exported: an output that differs between two runs of the
     // same config would make every re-apply look like a change.
-    pulumi.log.info(
+    await pulumi.log.info(
         upgrade === "install"
             ? `installing Istio ${config.version.text}`
             : `Istio ${deployed} -> ${config.version.text}: ${upgrade === "none" ? "no version change" : `${upgrade} (${config.upgradeStrategy})`}`,

@@ -1,13 +1,13 @@
 /**
  * Three suites: unit (mocks, no cluster), render (real helm on real charts) and
- * e2e (real engine on the local cluster). ts-jest only transpiles: `tsc --noEmit`
+ * e2e (real engine on the local cluster). ts-jest only transpiles (isolatedModules in tsconfig): `tsc --noEmit`
  * type-checks the whole project once, in `npm test`.
  */
 const project = (name, extra = {}) => ({
     displayName: name,
     testEnvironment: "node",
     testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
-    transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+    transform: { "^.+\\.ts$": ["ts-jest", {}] },
     ...extra,
 });
 

@@ -3,9 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonExposure, isRemoteSource } from "./config";
 
-/** How each addon's manifest serves its UI: Service name, port and pod selector. */
-export const ADDON_UI: Record<Addon, { service: string; port: number; targetPort: number; selector: Record<string, string> }> = {
+/** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
+export const ADDON_UI: Record<
+    Addon,
+    { deployment: string; service: string; port: number; targetPort: number; selector: Record<string, string> }
+> = {
     prometheus: {
+        deployment: "prometheus",
         service: "prometheus",
         port: 9090,
         targetPort: 9090,
@@ -16,18 +20,20 @@ export const ADDON_UI: Record<Addon, { service: string; port: number; targetPort
         },
     },
     grafana: {
+        deployment: "grafana",
         service: "grafana",
         port: 3000,
         targetPort: 3000,
         selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana" },
     },
     kiali: {
+        deployment: "kiali",
         service: "kiali",
         port: 20001,
         targetPort: 20001,
         selector: { "app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali" },
     },
-    jaeger: { service: "tracing", port: 80, targetPort: 16686, selector: { app: "jaeger" } },
+    jaeger: { deployment: "jaeger", service: "tracing", port: 80, targetPort: 16686, selector: { app: "jaeger" } },
 };
 
 export function addonManifest(source: string, addon: Addon): string {
@@ -80,7 +86,9 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                                     name: "http",
                                     port: ui.port,
                                     targetPort: ui.targetPort,
-                                    ...(args.exposure.nodePorts[addon] ? { nodePort: args.exposure.nodePorts[addon] } : {}),
+                                    ...(args.exposure.nodePorts[addon]
+                                        ? { nodePort: args.exposure.nodePorts[addon] }
+                                        : {}),
                                 },
                             ],
                         },

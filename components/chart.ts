@@ -19,7 +19,11 @@ export interface IstioChartArgs {
     transforms?: pulumi.ResourceTransform[];
 }
 
-export function istioChart(name: string, args: IstioChartArgs, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
+export function istioChart(
+    name: string,
+    args: IstioChartArgs,
+    opts: pulumi.ComponentResourceOptions,
+): k8s.helm.v4.Chart {
     const location = chartLocation(args.chart, args.config);
     return new k8s.helm.v4.Chart(
         name,
@@ -44,9 +48,7 @@ type WithMetadata = { metadata: pulumi.Output<k8s.types.output.meta.v1.ObjectMet
 export function childNames(chart: k8s.helm.v4.Chart, isKind: (o: unknown) => boolean): pulumi.Output<string[]> {
     return chart.resources.apply((resources) =>
         pulumi.all(
-            (resources as unknown[])
-                .filter(isKind)
-                .map((r) => (r as WithMetadata).metadata.apply((m) => m.name ?? "")),
+            (resources as unknown[]).filter(isKind).map((r) => (r as WithMetadata).metadata.apply((m) => m.name ?? "")),
         ),
     );
 }

@@ -266,7 +266,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function show(v: unknown): string {
-    return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
 }
 
 /** Substitutes `{version}` so one setting can serve every release. */
@@ -318,11 +318,19 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
 
     const revision = r.string("revision", "");
     if (revision !== "" && (!DNS_LABEL.test(revision) || revision === "default")) {
-        r.fail("revision", revision, 'is not a valid revision; use a DNS label such as 1-30-3 (not "default"), or "" for the default revision');
+        r.fail(
+            "revision",
+            revision,
+            'is not a valid revision; use a DNS label such as 1-30-3 (not "default"), or "" for the default revision',
+        );
     }
     const upgradeStrategy = r.oneOf("upgradeStrategy", UPGRADE_STRATEGIES, "in-place", "an upgrade strategy");
     if (upgradeStrategy === "canary" && revision === "") {
-        r.fail("upgradeStrategy", upgradeStrategy, `needs ${CONFIG_NAMESPACE}:revision set: canary control planes are told apart by revision`);
+        r.fail(
+            "upgradeStrategy",
+            upgradeStrategy,
+            `needs ${CONFIG_NAMESPACE}:revision set: canary control planes are told apart by revision`,
+        );
     }
 
     const chartSource = resolveSource(r, "chartSource", DEFAULT_CHART_SOURCE, version.text, baseDir);
@@ -339,7 +347,12 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     };
     if (meshRaw.accessLogFile !== undefined) {
         if (typeof meshRaw.accessLogFile === "string") mesh.accessLogFile = meshRaw.accessLogFile;
-        else r.fail("mesh.accessLogFile", meshRaw.accessLogFile, 'is not a string; use "/dev/stdout" or "" to turn access logs off');
+        else
+            r.fail(
+                "mesh.accessLogFile",
+                meshRaw.accessLogFile,
+                'is not a string; use "/dev/stdout" or "" to turn access logs off',
+            );
     }
     if (meshRaw.tracingSampling !== undefined) {
         const s = meshRaw.tracingSampling;
@@ -348,7 +361,8 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     }
     if (meshRaw.outboundTrafficPolicy !== undefined) {
         const p = meshRaw.outboundTrafficPolicy;
-        if ((OUTBOUND_POLICIES as readonly unknown[]).includes(p)) mesh.outboundTrafficPolicy = p as OutboundTrafficPolicy;
+        if ((OUTBOUND_POLICIES as readonly unknown[]).includes(p))
+            mesh.outboundTrafficPolicy = p as OutboundTrafficPolicy;
         else r.fail("mesh.outboundTrafficPolicy", p, `is not a policy; allowed: ${OUTBOUND_POLICIES.join(", ")}`);
     }
     mesh.enableAutoMtls = asBoolean(r, "mesh.enableAutoMtls", meshRaw.enableAutoMtls, true);
@@ -362,15 +376,30 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         r.fail("cni.namespace", cniRaw.namespace, "is not a valid namespace name (DNS label)");
     }
     if (profile === "ambient" && !cni.enabled) {
-        r.fail("cni.enabled", false, "contradicts profile ambient: ambient mode redirects traffic with the CNI plugin; remove cni.enabled or choose another profile");
+        r.fail(
+            "cni.enabled",
+            false,
+            "contradicts profile ambient: ambient mode redirects traffic with the CNI plugin; remove cni.enabled or choose another profile",
+        );
     }
 
     const gateways = parseGateways(r, defaults.gateways, namespace);
     const addons = parseAddons(r, defaults.addons, gateways);
+    if (addons.enabled.length > 0 && namespace !== "istio-system") {
+        r.fail(
+            "namespace",
+            namespace,
+            `cannot hold the addons (${addons.enabled.join(", ")}): the release's addon manifests are written for istio-system; turn them off under addons or keep namespace istio-system`,
+        );
+    }
 
     const injectionNamespaces = parseStringList(r, "injectionNamespaces", ["default"], DNS_LABEL, "a namespace name");
     if (profile === "ambient" && r.has("injectionNamespaces") && injectionNamespaces.length > 0) {
-        r.fail("injectionNamespaces", injectionNamespaces, "contradicts profile ambient: ambient workloads get no sidecar; label namespaces istio.io/dataplane-mode=ambient yourself, or set [] here");
+        r.fail(
+            "injectionNamespaces",
+            injectionNamespaces,
+            "contradicts profile ambient: ambient workloads get no sidecar; label namespaces istio.io/dataplane-mode=ambient yourself, or set [] here",
+        );
     }
     const sidecarRollout = parseRollout(r);
 
@@ -403,7 +432,11 @@ function resolveSource(r: Reader, key: string, fallback: string, version: string
     const source = expandSource(r.string(key, fallback), version);
     if (isRemoteSource(source)) return source;
     if (/^[a-z]+:\/\//.test(source)) {
-        r.fail(key, source, "is not a source; use https:// (Helm repository or web folder), oci:// (registry) or a local directory");
+        r.fail(
+            key,
+            source,
+            "is not a source; use https:// (Helm repository or web folder), oci:// (registry) or a local directory",
+        );
         return source;
     }
     const dir = path.resolve(baseDir, source);
@@ -440,10 +473,15 @@ function parseGateways(r: Reader, defaultKinds: GatewayKind[], namespace: string
             return [];
         }
         for (const k of Object.keys(g)) {
-            if (!allowed.includes(k)) r.fail(`${key}.${k}`, g[k], `is not a known setting; allowed: ${allowed.join(", ")}`);
+            if (!allowed.includes(k))
+                r.fail(`${key}.${k}`, g[k], `is not a known setting; allowed: ${allowed.join(", ")}`);
         }
         if (typeof g.name !== "string" || !DNS_LABEL.test(g.name)) {
-            r.fail(`${key}.name`, g.name ?? null, "is required: every gateway needs a name (a DNS label such as istio-ingressgateway)");
+            r.fail(
+                `${key}.name`,
+                g.name ?? null,
+                "is required: every gateway needs a name (a DNS label such as istio-ingressgateway)",
+            );
             return [];
         }
         if (seen.has(g.name)) r.fail(`${key}.name`, g.name, "is used by two gateways; names must be unique");
@@ -461,7 +499,7 @@ function parseGateways(r: Reader, defaultKinds: GatewayKind[], namespace: string
         if (typeof gwNamespace !== "string" || !DNS_LABEL.test(gwNamespace)) {
             r.fail(`${key}.namespace`, gwNamespace, "is not a valid namespace name (DNS label)");
         }
-        const replicas = g.replicas === undefined ? 1 : asInteger(r, `${key}.replicas`, g.replicas, 0, 100) ?? 1;
+        const replicas = g.replicas === undefined ? 1 : (asInteger(r, `${key}.replicas`, g.replicas, 0, 100) ?? 1);
         return [
             {
                 name: g.name,
@@ -492,7 +530,11 @@ function parsePorts(r: Reader, key: string, v: unknown, serviceType: ServiceType
         let nodePort: number | undefined;
         if (p.nodePort !== undefined) {
             if (serviceType === "ClusterIP") {
-                r.fail(`${pk}.nodePort`, p.nodePort, "needs serviceType NodePort or LoadBalancer; a ClusterIP Service has no node ports");
+                r.fail(
+                    `${pk}.nodePort`,
+                    p.nodePort,
+                    "needs serviceType NodePort or LoadBalancer; a ClusterIP Service has no node ports",
+                );
             } else {
                 nodePort = asInteger(r, `${pk}.nodePort`, p.nodePort, 30000, 32767);
             }
@@ -518,7 +560,8 @@ function parseAddons(
     }
     const allowed = ["mode", "domain", "gateway", "nodePorts"];
     for (const k of Object.keys(e)) {
-        if (!allowed.includes(k)) r.fail(`addons.expose.${k}`, e[k], `is not a known setting; allowed: ${allowed.join(", ")}`);
+        if (!allowed.includes(k))
+            r.fail(`addons.expose.${k}`, e[k], `is not a known setting; allowed: ${allowed.join(", ")}`);
     }
     const mode = e.mode ?? "none";
     if (!(EXPOSURE_MODES as readonly unknown[]).includes(mode)) {
@@ -528,13 +571,26 @@ function parseAddons(
     exposure.mode = mode as ExposureMode;
     if (exposure.mode === "host") {
         if (typeof e.domain !== "string" || !DNS_SUBDOMAIN.test(e.domain)) {
-            r.fail("addons.expose.domain", e.domain ?? null, "is required with mode host: addons are served as <addon>.<domain>, e.g. domain mesh.example.com");
+            r.fail(
+                "addons.expose.domain",
+                e.domain ?? null,
+                "is required with mode host: addons are served as <addon>.<domain>, e.g. domain mesh.example.com",
+            );
         } else {
             exposure.domain = e.domain;
         }
         const gw = typeof e.gateway === "string" ? e.gateway : exposure.gateway;
         if (!gateways.some((g) => g.name === gw && g.kind === "ingress")) {
-            r.fail("addons.expose.gateway", gw, `is not an ingress gateway of this stack; ingress gateways: ${gateways.filter((g) => g.kind === "ingress").map((g) => g.name).join(", ") || "none (add one under gateways)"}`);
+            r.fail(
+                "addons.expose.gateway",
+                gw,
+                `is not an ingress gateway of this stack; ingress gateways: ${
+                    gateways
+                        .filter((g) => g.kind === "ingress")
+                        .map((g) => g.name)
+                        .join(", ") || "none (add one under gateways)"
+                }`,
+            );
         }
         exposure.gateway = gw;
     }
@@ -551,7 +607,11 @@ function parseAddons(
                 if (n !== undefined) exposure.nodePorts[addon as Addon] = n;
             }
             if (exposure.mode !== "nodePort" && Object.keys(e.nodePorts).length > 0) {
-                r.fail("addons.expose.nodePorts", e.nodePorts, `needs addons.expose.mode nodePort (it is ${exposure.mode})`);
+                r.fail(
+                    "addons.expose.nodePorts",
+                    e.nodePorts,
+                    `needs addons.expose.mode nodePort (it is ${exposure.mode})`,
+                );
             }
         }
     }
@@ -576,9 +636,12 @@ function parseRollout(r: Reader): WorkloadRef[] {
             return [];
         }
         const kind = w.kind ?? "Deployment";
-        if (!kinds.includes(String(kind))) r.fail(`${key}.kind`, kind, `is not a workload kind; allowed: ${kinds.join(", ")}`);
-        if (typeof w.namespace !== "string" || !DNS_LABEL.test(w.namespace)) r.fail(`${key}.namespace`, w.namespace ?? null, "is required (a namespace name)");
-        if (typeof w.name !== "string" || !DNS_SUBDOMAIN.test(w.name)) r.fail(`${key}.name`, w.name ?? null, "is required (the workload's name)");
+        if (!kinds.includes(String(kind)))
+            r.fail(`${key}.kind`, kind, `is not a workload kind; allowed: ${kinds.join(", ")}`);
+        if (typeof w.namespace !== "string" || !DNS_LABEL.test(w.namespace))
+            r.fail(`${key}.namespace`, w.namespace ?? null, "is required (a namespace name)");
+        if (typeof w.name !== "string" || !DNS_SUBDOMAIN.test(w.name))
+            r.fail(`${key}.name`, w.name ?? null, "is required (the workload's name)");
         return [{ namespace: String(w.namespace), kind: kind as WorkloadRef["kind"], name: String(w.name) }];
     });
 }

@@ -54,19 +54,17 @@ export class IstioGateway extends pulumi.ComponentResource {
         const service = this.chart.resources.apply(
             (rs) => (rs as unknown[]).find(k8s.core.v1.Service.isInstance) as k8s.core.v1.Service | undefined,
         );
-        this.ports = service.apply(
-            (svc): pulumi.Output<GatewayPortStatus[]> =>
-                svc
-                    ? svc.spec.ports.apply((ps) => ps.map((p) => ({ name: p.name, port: p.port, nodePort: p.nodePort })))
-                    : pulumi.output([]),
+        this.ports = service.apply((svc): pulumi.Output<GatewayPortStatus[]> =>
+            svc
+                ? svc.spec.ports.apply((ps) => ps.map((p) => ({ name: p.name, port: p.port, nodePort: p.nodePort })))
+                : pulumi.output([]),
         );
-        this.addresses = service.apply(
-            (svc): pulumi.Output<string[]> =>
-                svc
-                    ? svc.status.apply((s) =>
-                          (s?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter((a) => !!a),
-                      )
-                    : pulumi.output([]),
+        this.addresses = service.apply((svc): pulumi.Output<string[]> =>
+            svc
+                ? svc.status.apply((s) =>
+                      (s?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter((a) => !!a),
+                  )
+                : pulumi.output([]),
         );
         this.registerOutputs({ ports: this.ports, addresses: this.addresses });
     }

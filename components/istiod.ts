@@ -16,17 +16,20 @@ export class Istiod extends pulumi.ComponentResource {
     /** The revision this istiod serves ("default" for the default revision). */
     public readonly revision: string;
     public readonly version: string;
+    /** The chart names istiod's Deployment after the revision. */
+    public readonly deploymentName: string;
 
     constructor(name: string, args: IstiodArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:Istiod", name, {}, opts);
         this.revision = args.config.revision || "default";
         this.version = args.config.version.text;
+        this.deploymentName = args.config.revision ? `istiod-${args.config.revision}` : "istiod";
         this.chart = istioChart(
             `${name}-chart`,
             {
                 chart: "istiod",
                 config: args.config,
-                releaseName: args.config.revision ? `istiod-${args.config.revision}` : "istiod",
+                releaseName: this.deploymentName,
                 namespace: args.namespace,
                 values: istiodValues(args.config),
             },

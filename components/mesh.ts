@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ObservabilityAddons } from "./addons";
+import { ADDON_UI, ObservabilityAddons } from "./addons";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { StackConfig } from "./config";
@@ -20,6 +20,8 @@ export interface ComponentVersion {
     chart: string;
     version: string;
     namespace: string;
+    /** The workload that runs it; base has none (its CRDs are checked instead). */
+    workload?: { kind: "Deployment" | "DaemonSet"; name: string };
 }
 
 export interface GatewayStatus {
@@ -56,34 +58,50 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.profile = config.profile;
         this.revision = config.revision || "default";
         const components: ComponentVersion[] = [];
-        const record = (component: string, chart: string, namespace: string) =>
-            components.push({ component, chart, version: this.version, namespace });
+        const record = (component: string, chart: string, namespace: string, workload?: ComponentVersion["workload"]) =>
+            components.push({ component, chart, version: this.version, namespace, ...(workload ? { workload } : {}) });
 
         const namespace = new ControlPlaneNamespace(`${name}-namespace`, { name: config.namespace }, { parent: this });
         this.namespace = namespace.name;
 
-        const base = new IstioBase(`${name}-base`, { config, namespace: namespace.name }, { parent: this, dependsOn: [namespace] });
+        const base = new IstioBase(
+            `${name}-base`,
+            { config, namespace: namespace.name },
+            { parent: this, dependsOn: [namespace] },
+        );
         record("base", "base", config.namespace);
 
-        const istiod = new Istiod(`${name}-istiod`, { config, namespace: namespace.name }, { parent: this, dependsOn: [base] });
-        record("istiod", "istiod", config.namespace);
+        const istiod = new Istiod(
+            `${name}-istiod`,
+            { config, namespace: namespace.name },
+            { parent: this, dependsOn: [base] },
+        );
+        record("istiod", "istiod", config.namespace, { kind: "Deployment", name: istiod.deploymentName });
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
         const dataPlaneDeps: pulumi.Resource[] = [istiod];
         if (config.cni.enabled) {
             const cni = new IstioCni(`${name}-cni`, { config }, { parent: this, dependsOn: [istiod] });
             dataPlaneDeps.push(cni);
-            record("cni", "cni", config.cni.namespace);
+            record("cni", "cni", config.cni.namespace, { kind: "DaemonSet", name: "istio-cni-node" });
         }
         if (config.profile === "ambient") {
-            const ztunnel = new Ztunnel(`${name}-ztunnel`, { config, namespace: namespace.name }, { parent: this, dependsOn: dataPlaneDeps });
+            const ztunnel = new Ztunnel(
+                `${name}-ztunnel`,
+                { config, namespace: namespace.name },
+                { parent: this, dependsOn: dataPlaneDeps },
+            );
             dataPlaneDeps.push(ztunnel);
-            record("ztunnel", "ztunnel", config.namespace);
+            record("ztunnel", "ztunnel", config.namespace, { kind: "DaemonSet", name: "ztunnel" });
         }
 
         const gateways = config.gateways.map((gateway) => {
-            record(gateway.name, "gateway", gateway.namespace);
-            const component = new IstioGateway(`${name}-${gateway.name}`, { config, gateway }, { parent: this, dependsOn: dataPlaneDeps });
+            record(gateway.name, "gateway", gateway.namespace, { kind: "Deployment", name: gateway.name });
+            const component = new IstioGateway(
+                `${name}-${gateway.name}`,
+                { config, gateway },
+                { parent: this, dependsOn: dataPlaneDeps },
+            );
             return { gateway, component };
         });
         this.gateways = pulumi.output(
@@ -113,7 +131,12 @@ export class IstioMesh extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])] },
             );
             this.addonUrls = addons.urls;
-            for (const addon of config.addons.enabled) record(addon, "addon manifest", config.namespace);
+            for (const addon of config.addons.enabled) {
+                record(addon, "addon manifest", config.namespace, {
+                    kind: "Deployment",
+                    name: ADDON_UI[addon].deployment,
+                });
+            }
         } else {
             this.addonUrls = pulumi.output<Record<string, string>>({});
         }

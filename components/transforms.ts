@@ -24,7 +24,9 @@ export const ISTIOD_OWNED_WEBHOOK_FIELDS = ["webhooks[*].clientConfig.caBundle",
  */
 export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
     return (args) =>
-        args.type === CRD_TYPE ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } } : undefined;
+        args.type === CRD_TYPE
+            ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } }
+            : undefined;
 }
 
 /** Leaves the fields istiod owns on webhook configurations to istiod. */

@@ -34,7 +34,9 @@ export function checkUpgradePath(
     const from = installed.text;
     const to = target.text;
     if (installed.major !== target.major) {
-        throw new Error(`istio-mesh:version: ${to} changes the major version of the installed ${from}; this stack only moves within one major version`);
+        throw new Error(
+            `istio-mesh:version: ${to} changes the major version of the installed ${from}; this stack only moves within one major version`,
+        );
     }
     const minorSteps = target.minor - installed.minor;
     if (minorSteps === 0) {
@@ -55,7 +57,7 @@ export function checkUpgradePath(
             strategy === "canary"
                 ? `istio-mesh:version: ${from} -> ${to} skips ${minorSteps - 1} minor versions; Istio supports canary upgrades across at most two minor versions. Upgrade to ${installed.major}.${installed.minor + 2}.x first`
                 : `istio-mesh:version: ${from} -> ${to} skips ${next}; Istio supports in-place upgrades one minor version at a time. ` +
-                  `Upgrade to ${next}.x first, or use a canary upgrade (istio-mesh:upgradeStrategy: canary with istio-mesh:revision), which Istio supports across two minor versions`,
+                      `Upgrade to ${next}.x first, or use a canary upgrade (istio-mesh:upgradeStrategy: canary with istio-mesh:revision), which Istio supports across two minor versions`,
         );
     }
     return "minor";

@@ -156,9 +156,16 @@ build_kwok() {
 
 build_istioctl() {
   wrapper istioctl
-  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}" \
-    -replace="istio.io/api=istio.io/api@${ISTIOCTL_API_VERSION}" \
-    -replace="istio.io/client-go=istio.io/client-go@${ISTIOCTL_CLIENT_GO_VERSION}"
+  # istio's go.mod pins these at versions the proxy refuses; use the nearest served ones (versions.sh).
+  local replaces=(
+    "istio.io/api@${ISTIOCTL_API_VERSION}"
+    "istio.io/client-go@${ISTIOCTL_CLIENT_GO_VERSION}"
+    "github.com/envoyproxy/go-control-plane/envoy@${ISTIOCTL_ENVOY_VERSION}"
+    "github.com/envoyproxy/go-control-plane/contrib@${ISTIOCTL_ENVOY_CONTRIB_VERSION}"
+  )
+  local r
+  for r in "${replaces[@]}"; do go mod edit -replace="${r%@*}=$r"; done
+  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}"
   go get "istio.io/istio/istioctl/cmd/istioctl@${ISTIOCTL_COMMIT_VERSION}"
   local p=istio.io/istio/pkg/version
   go build -ldflags "-s -w -X $p.buildVersion=${ISTIOCTL_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIOCTL_VERSION} -X $p.buildHub=docker.io/istio" \

@@ -6,7 +6,7 @@ import { parseStackConfig, StackConfig } from "../../components/config";
 import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
 
 type Recorded = RecordedResource;
-useRecordingMocks();
+beforeAll(useRecordingMocks);
 afterAll(stopMocks);
 
 const shared = path.resolve(__dirname, "../../../shared/istio");
@@ -15,7 +15,12 @@ async function build(raw: Record<string, unknown>): Promise<{ config: StackConfi
     recorded.length = 0;
     const { IstioMesh } = await import("../../components/mesh");
     const config = parseStackConfig(
-        { version: "1.29.6", chartSource: `${shared}/{version}/charts`, addonSource: `${shared}/{version}/addons`, ...raw },
+        {
+            version: "1.29.6",
+            chartSource: `${shared}/{version}/charts`,
+            addonSource: `${shared}/{version}/addons`,
+            ...raw,
+        },
         __dirname,
     );
     const mesh = new IstioMesh("istio", { config });
@@ -39,7 +44,9 @@ describe("demo profile on the local cluster", () => {
     });
 
     test("registers one component per runbook step", () => {
-        const components = resources.filter((r) => r.type.startsWith("istio-mesh:")).map((r) => `${r.type.split(":")[2]} ${r.name}`);
+        const components = resources
+            .filter((r) => r.type.startsWith("istio-mesh:"))
+            .map((r) => `${r.type.split(":")[2]} ${r.name}`);
         // Registration order is asynchronous; the dependency order is the e2e suite's to show.
         expect(components.sort()).toEqual([
             "ControlPlaneNamespace istio-namespace",
@@ -60,12 +67,27 @@ describe("demo profile on the local cluster", () => {
     });
 
     test("each chart comes from the local release folder, in its namespace", () => {
-        const charts = byType(resources, "kubernetes:helm.sh/v4:Chart").map((c) => [c.name, path.relative(shared, c.inputs.chart), c.inputs.namespace, c.inputs.name]);
+        const charts = byType(resources, "kubernetes:helm.sh/v4:Chart").map((c) => [
+            c.name,
+            path.relative(shared, c.inputs.chart),
+            c.inputs.namespace,
+            c.inputs.name,
+        ]);
         expect(charts).toEqual([
             ["istio-base-chart", "1.29.6/charts/base-1.29.6.tgz", "istio-system", "istio-base"],
             ["istio-istiod-chart", "1.29.6/charts/istiod-1.29.6.tgz", "istio-system", "istiod"],
-            ["istio-istio-ingressgateway-chart", "1.29.6/charts/gateway-1.29.6.tgz", "istio-system", "istio-ingressgateway"],
-            ["istio-istio-egressgateway-chart", "1.29.6/charts/gateway-1.29.6.tgz", "istio-system", "istio-egressgateway"],
+            [
+                "istio-istio-ingressgateway-chart",
+                "1.29.6/charts/gateway-1.29.6.tgz",
+                "istio-system",
+                "istio-ingressgateway",
+            ],
+            [
+                "istio-istio-egressgateway-chart",
+                "1.29.6/charts/gateway-1.29.6.tgz",
+                "istio-system",
+                "istio-egressgateway",
+            ],
         ]);
     });
 
@@ -78,12 +100,16 @@ describe("demo profile on the local cluster", () => {
     });
 
     test("the four addons come from the release's own manifests", () => {
-        const files = byType(resources, "kubernetes:yaml/v2:ConfigFile").map((c) => path.relative(shared, c.inputs.file));
+        const files = byType(resources, "kubernetes:yaml/v2:ConfigFile").map((c) =>
+            path.relative(shared, c.inputs.file),
+        );
         expect(files).toEqual(["prometheus", "grafana", "kiali", "jaeger"].map((a) => `1.29.6/addons/${a}.yaml`));
     });
 
     test("the default namespace is labelled by a patch, never owned", () => {
-        expect(byType(resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toEqual(["istio-system"]);
+        expect(byType(resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toEqual([
+            "istio-system",
+        ]);
         const patch = one(resources, "kubernetes:core/v1:NamespacePatch", "istio-injection-default");
         expect(patch.inputs.metadata).toEqual({ name: "default", labels: { "istio-injection": "enabled" } });
     });
@@ -102,13 +128,17 @@ describe("options", () => {
         const { resources } = await build({ cni: { enabled: true } });
         const cni = one(resources, "kubernetes:helm.sh/v4:Chart", "istio-cni-chart");
         expect(cni.inputs.namespace).toBe("kube-system");
-        expect(one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values.pilot.cni.enabled).toBe(true);
+        expect(
+            one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values.pilot.cni.enabled,
+        ).toBe(true);
     });
 
     test("a revision names istiod's release and labels namespaces istio.io/rev instead of istio-injection", async () => {
         const { resources } = await build({ revision: "1-29-6" });
         expect(one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.name).toBe("istiod-1-29-6");
-        expect(one(resources, "kubernetes:core/v1:NamespacePatch", "istio-injection-default").inputs.metadata.labels).toEqual({ "istio.io/rev": "1-29-6" });
+        expect(
+            one(resources, "kubernetes:core/v1:NamespacePatch", "istio-injection-default").inputs.metadata.labels,
+        ).toEqual({ "istio.io/rev": "1-29-6" });
     });
 
     test("ambient installs CNI and ztunnel and labels no namespace", async () => {
@@ -119,9 +149,18 @@ describe("options", () => {
     });
 
     test("addons by host name: one Gateway on the ingress gateway and a VirtualService per addon", async () => {
-        const { resources } = await build({ profile: "demo", addons: { expose: { mode: "host", domain: "mesh.example.com" } } });
-        const crs = byType(resources, "kubernetes:networking.istio.io/v1:Gateway").concat(byType(resources, "kubernetes:networking.istio.io/v1:VirtualService"));
-        expect(crs.map((r) => `${r.inputs.kind} ${r.inputs.spec.hosts?.join(",") ?? r.inputs.spec.servers[0].hosts.join(",")}`)).toEqual([
+        const { resources } = await build({
+            profile: "demo",
+            addons: { expose: { mode: "host", domain: "mesh.example.com" } },
+        });
+        const crs = byType(resources, "kubernetes:networking.istio.io/v1:Gateway").concat(
+            byType(resources, "kubernetes:networking.istio.io/v1:VirtualService"),
+        );
+        expect(
+            crs.map(
+                (r) => `${r.inputs.kind} ${r.inputs.spec.hosts?.join(",") ?? r.inputs.spec.servers[0].hosts.join(",")}`,
+            ),
+        ).toEqual([
             "Gateway prometheus.mesh.example.com,grafana.mesh.example.com,kiali.mesh.example.com,jaeger.mesh.example.com",
             "VirtualService prometheus.mesh.example.com",
             "VirtualService grafana.mesh.example.com",
@@ -132,14 +171,22 @@ describe("options", () => {
     });
 
     test("addons by NodePort: a NodePort Service per addon with the requested port", async () => {
-        const { resources } = await build({ profile: "demo", addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } } });
+        const { resources } = await build({
+            profile: "demo",
+            addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } },
+        });
         const svc = one(resources, "kubernetes:core/v1:Service", "istio-addons-grafana-nodeport");
-        expect(svc.inputs.spec).toMatchObject({ type: "NodePort", ports: [{ port: 3000, targetPort: 3000, nodePort: 32000 }] });
+        expect(svc.inputs.spec).toMatchObject({
+            type: "NodePort",
+            ports: [{ port: 3000, targetPort: 3000, nodePort: 32000 }],
+        });
     });
 
     test("listed workloads get the proxy version stamped on their pod template", async () => {
         const { resources } = await build({ sidecarRollout: [{ namespace: "shop", name: "cart" }] });
         const patch = one(resources, "kubernetes:apps/v1:DeploymentPatch", "istio-sidecars-shop-deployment-cart");
-        expect(patch.inputs.spec.template.metadata.annotations).toEqual({ "istio-mesh.io/proxy-version": "1.29.6/default" });
+        expect(patch.inputs.spec.template.metadata.annotations).toEqual({
+            "istio-mesh.io/proxy-version": "1.29.6/default",
+        });
     });
 });

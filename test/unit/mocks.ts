@@ -18,8 +18,8 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
-export function useRecordingMocks(): void {
-    pulumi.runtime.setMocks(
+export async function useRecordingMocks(): Promise<void> {
+    await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 recorded.push({ type: args.type, name: args.name, inputs: args.inputs });

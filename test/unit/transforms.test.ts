@@ -8,7 +8,12 @@ import {
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 
-function apply(t: pulumi.ResourceTransform, type: string, props: pulumi.Inputs = {}, opts: pulumi.ResourceOptions = {}) {
+function apply(
+    t: pulumi.ResourceTransform,
+    type: string,
+    props: pulumi.Inputs = {},
+    opts: pulumi.ResourceOptions = {},
+) {
     return t({ custom: true, type, name: "x", props, opts }) as pulumi.ResourceTransformResult | undefined;
 }
 
@@ -49,14 +54,20 @@ describe("gateway image on a simulated cluster", () => {
     };
 
     test("the placeholder image is replaced by the proxy image and the pod skips injection", () => {
-        const result = apply(preInjectGatewayImage("docker.io/istio/proxyv2:1.29.6"), DEPLOYMENT_TYPE, gatewayDeployment);
+        const result = apply(
+            preInjectGatewayImage("docker.io/istio/proxyv2:1.29.6"),
+            DEPLOYMENT_TYPE,
+            gatewayDeployment,
+        );
         const template = (result?.props as typeof gatewayDeployment).spec.template;
         expect(template.spec.containers[0].image).toBe("docker.io/istio/proxyv2:1.29.6");
         expect(template.metadata.labels).toEqual({ "sidecar.istio.io/inject": "false", app: "istio-ingressgateway" });
     });
 
     test("a Deployment with real images is untouched", () => {
-        const plain = { spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11" }] } } } };
+        const plain = {
+            spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11" }] } } },
+        };
         expect(apply(preInjectGatewayImage("p"), DEPLOYMENT_TYPE, plain)).toBeUndefined();
     });
 });

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# What is installed, at which versions, and is it ready: compares the stack's
+# outputs with the cluster. Exits non-zero when anything is missing or not ready.
+# Usage: scripts/status.sh [--stack NAME] [--kubeconfig FILE]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+cd "$PROJECT_DIR"
+exec npx ts-node --transpile-only scripts/status.ts "$@"

@@ -1,0 +1,69 @@
+// Shared by the end-to-end tests: the real Pulumi CLI through the Automation API,
+// and kubectl against the local cluster to check what the engine claims.
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+export const projectDir = path.resolve(__dirname, "../..");
+export const clusterDir = process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster");
+export const kubeconfig = path.join(clusterDir, "kubeconfig");
+export const artifactsDir = path.join(projectDir, "artifacts");
+
+/** Fails the suite early, with the fix, when the cluster is not up. */
+export function requireCluster(): void {
+    if (!fs.existsSync(kubeconfig)) {
+        throw new Error(
+            `no local cluster: ${kubeconfig} is missing; run \`npm run cluster:up\` (npm test does it for you)`,
+        );
+    }
+}
+
+export function kubectl(...args: string[]): string {
+    return execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        maxBuffer: 256 * 1024 * 1024,
+    });
+}
+
+/** kubectl get -o json, parsed. Kubernetes objects are free-form JSON, hence `any` by default. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function kubectlJson<T = any>(...args: string[]): T {
+    return JSON.parse(kubectl("get", ...args, "-o", "json")) as T;
+}
+
+export function exists(...args: string[]): boolean {
+    try {
+        kubectl("get", ...args);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+export function saveArtifact(name: string, text: string): string {
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    const file = path.join(artifactsDir, name);
+    fs.writeFileSync(file, text);
+    return file;
+}
+
+/** Environment for the CLI: everything of ours (PATH, PULUMI_HOME, backend, passphrase) plus no colour. */
+export function cliEnv(): Record<string, string> {
+    return { ...(process.env as Record<string, string>), PULUMI_SKIP_CONFIRMATIONS: "true" };
+}
+
+/** A stack of a project directory, created fresh with the given config file's settings. */
+export async function freshStack(workDir: string, stackName: string, configFile?: string): Promise<Stack> {
+    if (configFile) fs.copyFileSync(configFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars: cliEnv() });
+    return stack;
+}
+
+/** Wall-clock seconds of an async step. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+    const start = process.hrtime.bigint();
+    const result = await fn();
+    return [result, Number(process.hrtime.bigint() - start) / 1e9];
+}

@@ -1,0 +1,151 @@
+// The values this stack builds, rendered by the real helm binary from the real
+// Istio charts of two releases, and checked for what a platform engineer relies on.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig, StackConfig } from "../../components/config";
+import {
+    baseValues,
+    chartLocation,
+    cniValues,
+    gatewayValues,
+    IstioChart,
+    istiodValues,
+    Values,
+} from "../../components/values";
+
+const shared = path.resolve(__dirname, "../../../shared/istio");
+
+interface K8sObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests are free-form
+    spec?: any;
+}
+
+function config(version: string, raw: Record<string, unknown> = {}): StackConfig {
+    return parseStackConfig({ version, chartSource: `${shared}/{version}/charts`, ...raw }, __dirname);
+}
+
+/** `helm template` of one chart with the given values, parsed. */
+function render(chart: IstioChart, c: StackConfig, release: string, namespace: string, values: Values): K8sObject[] {
+    const valuesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-render-")), "values.json");
+    fs.writeFileSync(valuesFile, JSON.stringify(values));
+    const out = execFileSync(
+        "helm",
+        ["template", release, chartLocation(chart, c).chart, "-n", namespace, "-f", valuesFile],
+        {
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
+    return (yaml.loadAll(out) as (K8sObject | null)[]).filter((d): d is K8sObject => d !== null);
+}
+
+function chartCrdNames(version: string): string[] {
+    const tgz = path.join(shared, version, "charts", `base-${version}.tgz`);
+    const text = execFileSync("tar", ["-xzOf", tgz, "base/files/crd-all.gen.yaml"], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    return (yaml.loadAll(text) as (K8sObject | null)[])
+        .filter((d): d is K8sObject => d?.kind === "CustomResourceDefinition")
+        .map((d) => d.metadata.name)
+        .sort();
+}
+
+const deploymentImages = (docs: K8sObject[], name: string): string[] =>
+    docs
+        .filter((d) => d.kind === "Deployment" && d.metadata.name === name)
+        .flatMap((d) => d.spec.template.spec.containers.map((c: { image: string }) => c.image));
+
+describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
+    test("base installs every CRD the release ships", () => {
+        const c = config(version);
+        const crds = render("base", c, "istio-base", "istio-system", baseValues(c))
+            .filter((d) => d.kind === "CustomResourceDefinition")
+            .map((d) => d.metadata.name)
+            .sort();
+        expect(crds.length).toBeGreaterThanOrEqual(14);
+        expect(crds).toEqual(chartCrdNames(version));
+    });
+
+    test("istiod runs docker.io/istio/pilot at the release version", () => {
+        const c = config(version);
+        const docs = render("istiod", c, "istiod", "istio-system", istiodValues(c));
+        expect(deploymentImages(docs, "istiod")).toEqual([`docker.io/istio/pilot:${version}`]);
+    });
+
+    test("a production validator fails closed from the first apply; a simulated one fails open", () => {
+        for (const [simulatedCluster, policy] of [
+            [false, "Fail"],
+            [true, "Ignore"],
+        ] as const) {
+            const c = config(version, { simulatedCluster });
+            const webhook = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
+                (d) => d.kind === "ValidatingWebhookConfiguration",
+            );
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
+            expect((webhook as any).webhooks.map((w: { failurePolicy: string }) => w.failurePolicy)).toEqual([policy]);
+        }
+    });
+
+    test("CNI is a DaemonSet in kube-system and istiod is told about it", () => {
+        const c = config(version, { cni: { enabled: true } });
+        const cni = render("cni", c, "istio-cni", c.cni.namespace, cniValues(c));
+        const daemonSets = cni.filter((d) => d.kind === "DaemonSet");
+        expect(daemonSets.map((d) => [d.metadata.name, d.metadata.namespace])).toEqual([
+            ["istio-cni-node", "kube-system"],
+        ]);
+        expect(daemonSets[0].spec.template.spec.containers[0].image).toBe(`docker.io/istio/install-cni:${version}`);
+        const injector = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
+            (d) => d.kind === "ConfigMap" && d.metadata.name === "istio-sidecar-injector",
+        );
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
+        expect(JSON.parse((injector as any).data.values).pilot.cni.enabled).toBe(true);
+    });
+
+    test("a NodePort ingress gateway has the runbook's node ports", () => {
+        const c = config(version, {
+            gateways: [
+                {
+                    name: "istio-ingressgateway",
+                    serviceType: "NodePort",
+                    ports: [
+                        { name: "http2", port: 80, targetPort: 8080, nodePort: 31380 },
+                        { name: "https", port: 443, targetPort: 8443, nodePort: 31390 },
+                    ],
+                },
+            ],
+        });
+        const docs = render("gateway", c, "istio-ingressgateway", "istio-system", gatewayValues(c, c.gateways[0]));
+        const service = docs.find((d) => d.kind === "Service");
+        expect(service?.metadata.name).toBe("istio-ingressgateway");
+        expect(service?.spec.type).toBe("NodePort");
+        expect(service?.spec.ports).toEqual([
+            { name: "http2", port: 80, protocol: "TCP", targetPort: 8080, nodePort: 31380 },
+            { name: "https", port: 443, protocol: "TCP", targetPort: 8443, nodePort: 31390 },
+        ]);
+        expect(service?.spec.selector).toEqual({ app: "istio-ingressgateway", istio: "ingressgateway" });
+        // The proxy comes from istiod's injector, which is why gateways wait for istiod.
+        expect(deploymentImages(docs, "istio-ingressgateway")).toEqual(["auto"]);
+        expect(docs.some((d) => d.kind === "HorizontalPodAutoscaler")).toBe(false);
+    });
+
+    test("the demo profile yields the demo install's workloads", () => {
+        const c = config(version, { profile: "demo" });
+        const workloads = [
+            ...render("istiod", c, "istiod", "istio-system", istiodValues(c)),
+            ...c.gateways.flatMap((g) => render("gateway", c, g.name, g.namespace, gatewayValues(c, g))),
+        ]
+            .filter((d) => d.kind === "Deployment")
+            .map((d) => d.metadata.name)
+            .sort();
+        expect(workloads).toEqual(["istio-egressgateway", "istio-ingressgateway", "istiod"]);
+        const egress = render("gateway", c, "istio-egressgateway", "istio-system", gatewayValues(c, c.gateways[1]));
+        expect(egress.find((d) => d.kind === "Service")?.spec.type).toBe("ClusterIP");
+    });
+});
