@@ -17,16 +17,31 @@ export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
  */
 export const ISTIOD_OWNED_WEBHOOK_FIELDS = ["webhooks[*].clientConfig.caBundle", "webhooks[*].failurePolicy"];
 
+/** The provider's annotation that makes a server-side apply take over fields other managers own. */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
 /**
  * CRDs are kept when the stack is destroyed unless purging was asked for: deleting
  * a CRD deletes every resource of that kind in the cluster (every VirtualService,
- * DestinationRule, ...), which is users' data, not Istio's.
+ * DestinationRule, ...), which is users' data, not Istio's. Kept CRDs, or CRDs an
+ * earlier istioctl or Helm install left, are owned by another field manager; a
+ * re-install adopts them (force) instead of failing on field conflicts.
  */
-export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
-    return (args) =>
-        args.type === CRD_TYPE
-            ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } }
-            : undefined;
+export function keepAndAdoptCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
+    return (args) => {
+        if (args.type !== CRD_TYPE) return undefined;
+        const props = args.props as { metadata?: { annotations?: Record<string, string> } };
+        return {
+            props: {
+                ...props,
+                metadata: {
+                    ...props.metadata,
+                    annotations: { ...props.metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
+                },
+            },
+            opts: { ...args.opts, retainOnDelete: retainOnDestroy },
+        };
+    };
 }
 
 /** Leaves the fields istiod owns on webhook configurations to istiod. */

@@ -390,7 +390,7 @@ describe("lifecycle on the local cluster", () => {
     });
 });
 
-/** Starts `pulumi up` as a user would and kills it (SIGKILL) once it is updating resources. */
+/** Starts `pulumi up` as a user would and kills it (SIGKILL) once it is updating a Deployment. */
 function killUpMidway(): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK], {
@@ -400,7 +400,8 @@ function killUpMidway(): Promise<void> {
         let output = "";
         const onData = (d: Buffer) => {
             output += d.toString();
-            if (/updating/.test(output) && !child.killed) child.kill("SIGKILL");
+            // A gateway Deployment has started to roll: the engine is mid-update.
+            if (/kubernetes:apps\/v1:Deployment \S+ updating/.test(output) && !child.killed) child.kill("SIGKILL");
         };
         child.stdout.on("data", onData);
         child.stderr.on("data", onData);

@@ -4,7 +4,7 @@ import {
     DEPLOYMENT_TYPE,
     ignoreIstiodOwnedWebhookFields,
     preInjectGatewayImage,
-    retainCrds,
+    keepAndAdoptCrds,
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 
@@ -17,15 +17,27 @@ function apply(
     return t({ custom: true, type, name: "x", props, opts }) as pulumi.ResourceTransformResult | undefined;
 }
 
-describe("CRD retention", () => {
+describe("CRD retention and adoption", () => {
     test("CRDs are kept on destroy by default", () => {
-        expect(apply(retainCrds(true), CRD_TYPE)?.opts.retainOnDelete).toBe(true);
+        expect(apply(keepAndAdoptCrds(true), CRD_TYPE)?.opts.retainOnDelete).toBe(true);
     });
     test("purging is an explicit choice", () => {
-        expect(apply(retainCrds(false), CRD_TYPE)?.opts.retainOnDelete).toBe(false);
+        expect(apply(keepAndAdoptCrds(false), CRD_TYPE)?.opts.retainOnDelete).toBe(false);
+    });
+    test("CRDs another install left behind are taken over, keeping the chart's own annotations", () => {
+        const props = {
+            metadata: {
+                name: "virtualservices.networking.istio.io",
+                annotations: { "helm.sh/resource-policy": "keep" },
+            },
+        };
+        expect(apply(keepAndAdoptCrds(true), CRD_TYPE, props)?.props.metadata).toEqual({
+            name: "virtualservices.networking.istio.io",
+            annotations: { "helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true" },
+        });
     });
     test("other resources are left as they are", () => {
-        expect(apply(retainCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
+        expect(apply(keepAndAdoptCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
     });
 });
 

@@ -1,0 +1,227 @@
+// `npm run bench`: times this stack against the two usual ways of installing the
+// same Istio on the same local cluster, and prints the figures. Not a test: the
+// machines are shared and noisy, so nothing here asserts a time.
+//
+//   pulumi   fresh `pulumi up`, no-op `pulumi preview`, upgrade preview 1.29.6 -> 1.30.3
+//   helm     the same charts with the same values, `helm install --wait` in sequence, + addons
+//   istioctl `istioctl install` with the equivalent profile (demo + CNI)
+//
+// Each figure is the median of BENCH_RUNS runs (default 3). Peak memory is the
+// high-water mark of the Node.js process that runs the Pulumi program.
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig, StackConfig } from "../components/config";
+import {
+    baseValues,
+    chartLocation,
+    cniValues,
+    gatewayValues,
+    IstioChart,
+    istiodValues,
+    Values,
+} from "../components/values";
+
+const projectDir = path.resolve(__dirname, "..");
+const clusterDir = process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster");
+const kubeconfig = path.join(clusterDir, "kubeconfig");
+const runs = Number(process.env.BENCH_RUNS ?? "3");
+const STACK = "bench";
+const TARGET = "1.30.3";
+const PREVIOUS = "1.29.6";
+
+function sh(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
+    return execFileSync(cmd, args, {
+        cwd: projectDir,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+        stdio: ["ignore", "pipe", opts.quiet ? "pipe" : "inherit"],
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
+}
+
+const pulumi = (...args: string[]) => sh("pulumi", [...args, "--stack", STACK]);
+const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
+
+function seconds(fn: () => void): number {
+    const start = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Peak RSS (kB) of the Pulumi program's Node.js process while `args` runs. */
+function pulumiWithPeakMemory(args: string[]): Promise<{ seconds: number; peakKb: number }> {
+    return new Promise((resolve, reject) => {
+        const start = process.hrtime.bigint();
+        const child = spawn("pulumi", [...args, "--stack", STACK], { cwd: projectDir, stdio: "ignore" });
+        let peakKb = 0;
+        const poll = setInterval(() => {
+            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+                try {
+                    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    if (!cmdline.includes("@pulumi/pulumi/cmd/run")) continue;
+                    const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+                    if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+                } catch {
+                    // the process ended between listing and reading
+                }
+            }
+        }, 100);
+        child.on("exit", (code) => {
+            clearInterval(poll);
+            if (code !== 0) reject(new Error(`pulumi ${args.join(" ")} exited ${code}`));
+            else resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakKb });
+        });
+    });
+}
+
+function purgeCrds(): void {
+    const crds = kubectl("get", "crd", "-o", "name")
+        .split("\n")
+        .filter((n) => n.endsWith(".istio.io"));
+    if (crds.length > 0) kubectl("delete", "--wait=true", ...crds);
+}
+
+function localConfig(version: string): StackConfig {
+    const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    const raw = Object.fromEntries(
+        Object.entries(file.config)
+            .filter(([k]) => k.startsWith("istio-mesh:"))
+            .map(([k, v]) => [k.slice("istio-mesh:".length), v]),
+    );
+    return parseStackConfig({ ...raw, version }, projectDir);
+}
+
+/** The Helm path of the runbook with this stack's charts and values: one `helm install --wait` after another. */
+function helmInstallChain(version: string): void {
+    const c = localConfig(version);
+    const valuesDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-values-"));
+    const install = (release: string, chart: IstioChart, namespace: string, values: Values) => {
+        const file = path.join(valuesDir, `${release}.json`);
+        fs.writeFileSync(file, JSON.stringify(values));
+        sh(
+            "helm",
+            [
+                "install",
+                release,
+                chartLocation(chart, c).chart,
+                "-n",
+                namespace,
+                "--create-namespace",
+                "-f",
+                file,
+                "--wait",
+                "--timeout",
+                "10m",
+            ],
+            { quiet: true },
+        );
+    };
+    install("istio-base", "base", c.namespace, baseValues(c));
+    install("istiod", "istiod", c.namespace, istiodValues(c));
+    install("istio-cni", "cni", c.cni.namespace, cniValues(c));
+    // Like the stack's simulatedCluster setting: keep gateway pods away from the
+    // injector, which cannot be called on this cluster.
+    kubectl("label", "namespace", c.namespace, "istio-injection=disabled", "--overwrite");
+    for (const g of c.gateways) install(g.name, "gateway", g.namespace, gatewayValues(c, g));
+    for (const addon of c.addons.enabled) kubectl("apply", "-f", path.join(c.addonSource, `${addon}.yaml`));
+    for (const addon of c.addons.enabled)
+        kubectl("rollout", "status", `deployment/${addon}`, "-n", c.namespace, "--timeout=5m");
+}
+
+function helmUninstall(): void {
+    const c = localConfig(TARGET);
+    for (const g of c.gateways) sh("helm", ["uninstall", g.name, "-n", g.namespace, "--wait"], { quiet: true });
+    sh("helm", ["uninstall", "istio-cni", "-n", c.cni.namespace, "--wait"], { quiet: true });
+    sh("helm", ["uninstall", "istiod", "-n", c.namespace, "--wait"], { quiet: true });
+    sh("helm", ["uninstall", "istio-base", "-n", c.namespace, "--wait"], { quiet: true });
+    kubectl("delete", "namespace", c.namespace, "--wait=true");
+    purgeCrds();
+}
+
+function istioctlInstall(): void {
+    sh(
+        "istioctl",
+        [
+            "install",
+            "-y",
+            "--kubeconfig",
+            kubeconfig,
+            "--set",
+            "profile=demo",
+            "--set",
+            "components.cni.enabled=true",
+            "--set",
+            "values.gateways.istio-ingressgateway.type=NodePort",
+            "--readiness-timeout",
+            "10m",
+        ],
+        { quiet: true },
+    );
+}
+
+function istioctlUninstall(): void {
+    sh("istioctl", ["uninstall", "-y", "--purge", "--kubeconfig", kubeconfig], { quiet: true });
+    if (kubectl("get", "namespace", "-o", "name").includes("namespace/istio-system"))
+        kubectl("delete", "namespace", "istio-system", "--wait=true");
+    purgeCrds();
+}
+
+async function main(): Promise<void> {
+    if (!fs.existsSync(kubeconfig)) throw new Error(`no cluster at ${kubeconfig}: run npm run cluster:up`);
+    fs.copyFileSync(path.join(projectDir, "Pulumi.local.yaml"), path.join(projectDir, `Pulumi.${STACK}.yaml`));
+    sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
+    pulumi("config", "set", "kubernetes:kubeconfig", kubeconfig);
+    const r: Record<string, number[]> = { up: [], noop: [], upgrade: [], helm: [], istioctl: [], peakKb: [] };
+    for (let i = 1; i <= runs; i++) {
+        console.error(`bench: run ${i}/${runs}`);
+        pulumi("config", "set", "istio-mesh:version", TARGET);
+        const up = await pulumiWithPeakMemory(["up", "--yes", "--skip-preview"]);
+        r.up.push(up.seconds);
+        r.peakKb.push(up.peakKb);
+        r.noop.push(seconds(() => pulumi("preview", "--expect-no-changes")));
+        pulumi("destroy", "--yes");
+        purgeCrds();
+
+        pulumi("config", "set", "istio-mesh:version", PREVIOUS);
+        pulumi("up", "--yes", "--skip-preview");
+        pulumi("config", "set", "istio-mesh:version", TARGET);
+        r.upgrade.push(seconds(() => pulumi("preview", "--diff")));
+        pulumi("config", "set", "istio-mesh:version", PREVIOUS);
+        pulumi("destroy", "--yes");
+        purgeCrds();
+
+        r.helm.push(seconds(() => helmInstallChain(TARGET)));
+        helmUninstall();
+        r.istioctl.push(seconds(istioctlInstall));
+        istioctlUninstall();
+    }
+    sh("pulumi", ["stack", "rm", "--yes", "--force", STACK], { quiet: true });
+
+    const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
+    const row = (name: string, s: number) =>
+        `| ${name} | ${s.toFixed(1)} | ${(s / m.helm).toFixed(2)} | ${(s / m.istioctl).toFixed(2)} |`;
+    console.log(`Istio ${TARGET} on the local cluster, median of ${runs} run(s), seconds:`);
+    console.log("| operation | median s | ÷ helm install chain | ÷ istioctl install |");
+    console.log("| --- | ---: | ---: | ---: |");
+    console.log(row("pulumi up (fresh install)", m.up));
+    console.log(row("pulumi preview (no-op)", m.noop));
+    console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade));
+    console.log(row("helm install --wait chain", m.helm));
+    console.log(row("istioctl install", m.istioctl));
+    console.log(
+        `peak memory of the Pulumi program (node) during pulumi up: ${(m.peakKb / 1024).toFixed(0)} MiB (median; runs: ${r.peakKb.map((k) => (k / 1024).toFixed(0)).join(", ")} MiB)`,
+    );
+    console.log(`all runs: ${JSON.stringify(r)}`);
+}
+
+main().catch((e: Error) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(1);
+});
