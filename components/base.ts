@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childNames, istioChart } from "./chart";
 import { StackConfig } from "./config";
-import { keepAndAdoptCrds } from "./transforms";
+import { retainCrds } from "./transforms";
 import { baseValues } from "./values";
 
 export interface IstioBaseArgs {
@@ -14,7 +14,7 @@ export interface IstioBaseArgs {
 /**
  * Chart `base`: Istio's CRDs and cluster-wide resources. Its CRDs are templates
  * (not `crds/`), so an upgrade of the stack upgrades them. They are kept on
- * destroy unless `retainCrdsOnDestroy` is false, and adopted on re-install.
+ * destroy unless `retainCrdsOnDestroy` is false, and taken over again on re-install.
  */
 export class IstioBase extends pulumi.ComponentResource {
     public readonly chart: k8s.helm.v4.Chart;
@@ -31,7 +31,7 @@ export class IstioBase extends pulumi.ComponentResource {
                 releaseName: "istio-base",
                 namespace: args.namespace,
                 values: baseValues(args.config),
-                transforms: [keepAndAdoptCrds(args.config.retainCrdsOnDestroy)],
+                transforms: [retainCrds(args.config.retainCrdsOnDestroy)],
             },
             { parent: this },
         );

@@ -23,26 +23,37 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 /**
  * CRDs are kept when the stack is destroyed unless purging was asked for: deleting
  * a CRD deletes every resource of that kind in the cluster (every VirtualService,
- * DestinationRule, ...), which is users' data, not Istio's. Kept CRDs, or CRDs an
- * earlier istioctl or Helm install left, are owned by another field manager; a
- * re-install adopts them (force) instead of failing on field conflicts.
+ * DestinationRule, ...), which is users' data, not Istio's.
  */
-export function keepAndAdoptCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
-    return (args) => {
-        if (args.type !== CRD_TYPE) return undefined;
-        const props = args.props as { metadata?: { annotations?: Record<string, string> } };
-        return {
-            props: {
-                ...props,
-                metadata: {
-                    ...props.metadata,
-                    annotations: { ...props.metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
-                },
-            },
-            opts: { ...args.opts, retainOnDelete: retainOnDestroy },
-        };
-    };
+export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
+    return (args) =>
+        args.type === CRD_TYPE
+            ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } }
+            : undefined;
 }
+
+/**
+ * The stack is the source of truth for every field its charts declare. Without
+ * force, a server-side apply fails on any field another manager took: a hand
+ * `kubectl scale` or `kubectl set env` (drift), or CRDs a destroy kept or an
+ * istioctl/Helm install left. With it, `up` takes those fields back. Fields the
+ * charts do not declare (an env var added by hand) stay with their manager.
+ */
+export const ownDeclaredFields: pulumi.ResourceTransform = (args) => {
+    if (!args.custom || !args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm.sh/"))
+        return undefined;
+    const props = args.props as { metadata?: { annotations?: Record<string, string> } };
+    return {
+        props: {
+            ...props,
+            metadata: {
+                ...props.metadata,
+                annotations: { ...props.metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
+            },
+        },
+        opts: args.opts,
+    };
+};
 
 /** Leaves the fields istiod owns on webhook configurations to istiod. */
 export const ignoreIstiodOwnedWebhookFields: pulumi.ResourceTransform = (args) =>

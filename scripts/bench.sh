@@ -6,7 +6,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
-bash "$here/toolchain.sh"
-bash "$here/cluster.sh" up >/dev/null
+prepare_local_cluster
 exec npx ts-node --transpile-only scripts/bench.ts

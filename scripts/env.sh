@@ -17,3 +17,11 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PROJECT_DIR/.pulumi-sta
 # what the local stack uses. Set PULUMI_CONFIG_PASSPHRASE for real environments.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 mkdir -p "$PROJECT_DIR/.pulumi-state"
+
+# What `npm run up` and `npm run bench` need before they touch the cluster: the
+# npm packages, the toolchain (seconds when cached) and a running local cluster.
+prepare_local_cluster() {
+  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; })
+  bash "$PROJECT_DIR/scripts/toolchain.sh"
+  bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
+}

@@ -10,9 +10,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 cd "$PROJECT_DIR"
 
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
-bash "$here/toolchain.sh"
-bash "$here/cluster.sh" up >/dev/null
+prepare_local_cluster
 pulumi stack select local --create >/dev/null
 pulumi up --stack local --yes "$@"
 bash "$here/status.sh" --stack local

@@ -4,7 +4,8 @@ import {
     DEPLOYMENT_TYPE,
     ignoreIstiodOwnedWebhookFields,
     preInjectGatewayImage,
-    keepAndAdoptCrds,
+    ownDeclaredFields,
+    retainCrds,
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 
@@ -17,27 +18,32 @@ function apply(
     return t({ custom: true, type, name: "x", props, opts }) as pulumi.ResourceTransformResult | undefined;
 }
 
-describe("CRD retention and adoption", () => {
+describe("CRD retention", () => {
     test("CRDs are kept on destroy by default", () => {
-        expect(apply(keepAndAdoptCrds(true), CRD_TYPE)?.opts.retainOnDelete).toBe(true);
+        expect(apply(retainCrds(true), CRD_TYPE)?.opts.retainOnDelete).toBe(true);
     });
     test("purging is an explicit choice", () => {
-        expect(apply(keepAndAdoptCrds(false), CRD_TYPE)?.opts.retainOnDelete).toBe(false);
-    });
-    test("CRDs another install left behind are taken over, keeping the chart's own annotations", () => {
-        const props = {
-            metadata: {
-                name: "virtualservices.networking.istio.io",
-                annotations: { "helm.sh/resource-policy": "keep" },
-            },
-        };
-        expect(apply(keepAndAdoptCrds(true), CRD_TYPE, props)?.props.metadata).toEqual({
-            name: "virtualservices.networking.istio.io",
-            annotations: { "helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true" },
-        });
+        expect(apply(retainCrds(false), CRD_TYPE)?.opts.retainOnDelete).toBe(false);
     });
     test("other resources are left as they are", () => {
-        expect(apply(keepAndAdoptCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
+        expect(apply(retainCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
+    });
+});
+
+describe("ownership of declared fields", () => {
+    test("chart children take back fields another manager holds, keeping their own annotations", () => {
+        const props = { metadata: { name: "istiod", annotations: { "helm.sh/resource-policy": "keep" } } };
+        expect(apply(ownDeclaredFields, DEPLOYMENT_TYPE, props)?.props.metadata).toEqual({
+            name: "istiod",
+            annotations: { "helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true" },
+        });
+        expect(apply(ownDeclaredFields, CRD_TYPE, {})?.props.metadata.annotations).toEqual({
+            "pulumi.com/patchForce": "true",
+        });
+    });
+    test("the chart itself and non-Kubernetes resources are untouched", () => {
+        expect(apply(ownDeclaredFields, "kubernetes:helm.sh/v4:Chart")).toBeUndefined();
+        expect(apply(ownDeclaredFields, "pulumi:pulumi:StackReference")).toBeUndefined();
     });
 });
 
