@@ -42,6 +42,8 @@ interface StepOp {
     op: string;
     urn: string;
     type: string;
+    /** Top-level properties that differ (for a refresh: between the recorded and the live state). */
+    diffs: string[];
 }
 
 /** A preview's planned operations, from the engine's events. */
@@ -53,7 +55,7 @@ async function previewOps(opts: { refresh?: boolean } = {}): Promise<{ ops: Step
         onOutput: () => undefined,
         onEvent: (e: EngineEvent) => {
             const m = e.resourcePreEvent?.metadata;
-            if (m) ops.push({ op: m.op, urn: m.urn, type: m.type });
+            if (m) ops.push({ op: m.op, urn: m.urn, type: m.type, diffs: m.diffs ?? [] });
         },
     });
     return { ops, stdout: result.stdout };
@@ -66,13 +68,15 @@ async function refreshOps(): Promise<StepOp[]> {
         onOutput: () => undefined,
         onEvent: (e: EngineEvent) => {
             const m = e.resOutputsEvent?.metadata;
-            if (m) ops.push({ op: m.op, urn: m.urn, type: m.type });
+            if (m) ops.push({ op: m.op, urn: m.urn, type: m.type, diffs: m.diffs ?? [] });
         },
     });
     return ops;
 }
 
-const changes = (ops: StepOp[]) => ops.filter((o) => o.op !== "same" && o.op !== "read");
+/** Operations that change something: not "same", not a read, not a refresh that found the live state as recorded. */
+const changes = (ops: StepOp[]) =>
+    ops.filter((o) => o.op !== "same" && o.op !== "read" && !(o.op === "refresh" && o.diffs.length === 0));
 
 function deployment(name: string, namespace = NS) {
     return kubectlJson("deployment", name, "-n", namespace);
@@ -344,9 +348,18 @@ describe("lifecycle on the local cluster", () => {
         kubectl("set", "env", "deployment/istiod", "-n", NS, `${tunable?.name}=changed-by-hand`);
         const { ops, stdout } = await step("6. drift preview --refresh", () => previewOps({ refresh: true }));
         saveArtifact("drift-preview.txt", stdout);
-        expect(changes(ops).map((o) => `${o.op} ${o.urn.split("::").pop()}`)).toEqual([
-            "update istio-istiod-chart:istio-system/istiod",
-        ]);
+        const name = (o: StepOp) => `${o.op} ${o.urn.split("::").pop()}`;
+        // The refresh reads the hand-made changes back; the plan then updates istiod alone.
+        expect(
+            changes(ops)
+                .filter((o) => o.op === "refresh")
+                .map(name),
+        ).toContain("refresh istio-istiod-chart:istio-system/istiod");
+        expect(
+            changes(ops)
+                .filter((o) => o.op !== "refresh")
+                .map(name),
+        ).toEqual(["update istio-istiod-chart:istio-system/istiod"]);
         expect(stdout).toContain("replicas");
         await step("6. drift repair up --refresh", () => stack.up({ ...quiet, refresh: true }));
         const repaired = deployment("istiod");
