@@ -1,9 +1,9 @@
 // The program reads and validates the stack config, refuses an unsupported
 // upgrade path, and builds the mesh. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, CONFIG_NAMESPACE, parseStackConfig } from "./components/config";
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, StackConfig } from "./components/config";
 import { IstioMesh } from "./components/mesh";
-import { checkUpgradePath, parseVersion } from "./components/version";
+import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 
 /** The stack's config keys, without the `istio-mesh:` prefix. */
 function stackConfigKeys(): Record<string, string> {
@@ -22,27 +22,22 @@ async function deployedVersion(): Promise<string | undefined> {
     return typeof details.value === "string" ? details.value : undefined;
 }
 
-export = async () => {
-    let config;
+/** Runs a check whose errors are the user's to fix: a RunError prints the message alone, without a stack trace. */
+function userCheck<T>(check: () => T): T {
     try {
-        config = parseStackConfig(stackConfigKeys(), __dirname);
+        return check();
     } catch (e) {
-        // A RunError prints its message alone, without a stack trace.
-        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        if (e instanceof ConfigError || e instanceof Error) throw new pulumi.RunError(e.message);
         throw e;
     }
-    const deployed = await deployedVersion();
-    let upgrade;
-    try {
-        upgrade = checkUpgradePath(
-            deployed ? parseVersion(deployed) : undefined,
-            config.version,
-            config.upgradeStrategy,
-        );
-    } catch (e) {
-        throw new pulumi.RunError((e as Error).message);
-    }
+}
 
+export = async () => {
+    const config: StackConfig = userCheck(() => parseStackConfig(stackConfigKeys(), __dirname));
+    const deployed = await deployedVersion();
+    const upgrade: UpgradeKind = userCheck(() =>
+        checkUpgradePath(deployed ? parseVersion(deployed) : undefined, config.version, config.upgradeStrategy),
+    );
     // Said in the log, not exported: an output that differs between two runs of the
     // same config would make every re-apply look like a change.
     await pulumi.log.info(

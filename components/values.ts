@@ -88,10 +88,7 @@ export function istiodValues(config: StackConfig): Values {
 }
 
 export function cniValues(config: StackConfig): Values {
-    return {
-        ...commonValues(config),
-        global: { istioNamespace: config.namespace },
-    };
+    return commonValues(config);
 }
 
 export function ztunnelValues(config: StackConfig): Values {
