@@ -38,6 +38,13 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 
 const quiet = { onOutput: () => undefined };
 
+/** The error an operation fails with, or undefined when it succeeds. */
+const failureOf = (operation: Promise<unknown>): Promise<Error | undefined> =>
+    operation.then(
+        () => undefined,
+        (e: Error) => e,
+    );
+
 interface StepOp {
     op: string;
     urn: string;
@@ -182,12 +189,7 @@ describe("lifecycle on the local cluster", () => {
         expect(images("istiod")).toEqual(["docker.io/istio/pilot:1.28.10"]);
         const before = clusterSnapshot();
         await setVersion("1.30.3");
-        const err = await step("5. skip-level: preview 1.30.3 (refused)", () =>
-            stack.preview(quiet).then(
-                () => undefined,
-                (e: Error) => e,
-            ),
-        );
+        const err = await step("5. skip-level: preview 1.30.3 (refused)", () => failureOf(stack.preview(quiet)));
         expect(err).toBeInstanceOf(Error);
         expect(String(err)).toContain(
             "istio-mesh:version: 1.28.10 -> 1.30.3 skips 1.29; Istio supports in-place upgrades one minor version at a time. Upgrade to 1.29.x first",
@@ -320,23 +322,13 @@ describe("lifecycle on the local cluster", () => {
     test("9. bad config exits non-zero with a clear message and leaves the cluster byte-for-byte unchanged", async () => {
         const before = clusterSnapshot();
         await stack.setConfig("istio-mesh:profile", { value: "demoo" });
-        const profileErr = await step("9. bad profile", () =>
-            stack.up(quiet).then(
-                () => undefined,
-                (e: Error) => e,
-            ),
-        );
+        const profileErr = await step("9. bad profile", () => failureOf(stack.up(quiet)));
         expect(String(profileErr)).toContain(
             'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
         );
         await stack.setConfig("istio-mesh:profile", { value: "demo" });
         await setVersion("1.30");
-        const versionErr = await step("9. malformed version", () =>
-            stack.up(quiet).then(
-                () => undefined,
-                (e: Error) => e,
-            ),
-        );
+        const versionErr = await step("9. malformed version", () => failureOf(stack.up(quiet)));
         expect(String(versionErr)).toContain(
             'istio-mesh:version: "1.30" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
         );
