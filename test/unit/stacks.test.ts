@@ -1,0 +1,34 @@
+// Every stack file shipped with the project is a valid configuration: a typo in
+// an example stack would otherwise only show when someone deploys it.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CONFIG_NAMESPACE, parseStackConfig } from "../../components/config";
+
+const projectDir = path.resolve(__dirname, "../..");
+const stackFiles = fs
+    .readdirSync(projectDir)
+    .filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f) && !/^Pulumi\.(e2e|smoke|bench)/.test(f));
+
+function stackKeys(file: string): Record<string, unknown> {
+    const doc = yaml.load(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> };
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return Object.fromEntries(
+        Object.entries(doc.config)
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+}
+
+test("the project ships the local, dev and prod stacks", () => {
+    expect(stackFiles.sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml"]);
+});
+
+test.each(stackFiles)("%s is a valid stack configuration", (file) => {
+    expect(() => parseStackConfig(stackKeys(file), projectDir)).not.toThrow();
+});
+
+test("only the local stack simulates the cluster", () => {
+    const simulated = stackFiles.filter((f) => parseStackConfig(stackKeys(f), projectDir).simulatedCluster);
+    expect(simulated).toEqual(["Pulumi.local.yaml"]);
+});
