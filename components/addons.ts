@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonExposure, isRemoteSource } from "./config";
+import { ownDeclaredFields, skipServiceSettleWait } from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
 export const ADDON_UI: Record<
@@ -63,7 +64,14 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     public readonly urls: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:ObservabilityAddons", name, {}, opts);
+        // Like the charts' children: the stack owns what it declares, so addons a runbook
+        // once applied with kubectl are taken over, and Services are ready with their pods.
+        super(
+            "istio-mesh:index:ObservabilityAddons",
+            name,
+            {},
+            { ...opts, transforms: [...(opts?.transforms ?? []), ownDeclaredFields, skipServiceSettleWait] },
+        );
         const urls: Record<string, pulumi.Input<string>> = {};
         for (const addon of args.addons) {
             const manifests = new k8s.yaml.v2.ConfigFile(

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
-import { ignoreIstiodOwnedWebhookFields, ownDeclaredFields } from "./transforms";
+import { ignoreIstiodOwnedWebhookFields, ownDeclaredFields, skipServiceSettleWait } from "./transforms";
 import { chartLocation, IstioChart, Values } from "./values";
 
 export interface IstioChartArgs {
@@ -15,7 +15,7 @@ export interface IstioChartArgs {
     releaseName: string;
     namespace: pulumi.Input<string>;
     values: Values;
-    /** Transforms beyond the two every chart gets (field ownership, istiod's webhook fields). */
+    /** Transforms beyond the ones every chart gets (field ownership, istiod's webhook fields, Service awaits). */
     transforms?: pulumi.ResourceTransform[];
 }
 
@@ -35,7 +35,15 @@ export function istioChart(
             namespace: args.namespace,
             values: args.values,
         },
-        { ...opts, transforms: [ownDeclaredFields, ignoreIstiodOwnedWebhookFields, ...(args.transforms ?? [])] },
+        {
+            ...opts,
+            transforms: [
+                ownDeclaredFields,
+                ignoreIstiodOwnedWebhookFields,
+                skipServiceSettleWait,
+                ...(args.transforms ?? []),
+            ],
+        },
     );
 }
 

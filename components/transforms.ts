@@ -9,6 +9,7 @@ export const WEBHOOK_TYPES = [
     "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
 ];
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+export const SERVICE_TYPE = "kubernetes:core/v1:Service";
 
 /**
  * The fields istiod rewrites on its webhook configurations while it runs: it fills
@@ -49,6 +50,29 @@ export const ownDeclaredFields: pulumi.ResourceTransform = (args) => {
             metadata: {
                 ...props.metadata,
                 annotations: { ...props.metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
+            },
+        },
+        opts: args.opts,
+    };
+};
+
+/**
+ * A ClusterIP or NodePort Service is usable once created: its endpoints follow its
+ * pods, whose readiness the Deployment and DaemonSet awaits already check. The
+ * provider's Service await adds a fixed 10 s settle time after the last endpoints
+ * change, once per stage of the install chain. LoadBalancer Services are still
+ * awaited: their address is what the stack exports.
+ */
+export const skipServiceSettleWait: pulumi.ResourceTransform = (args) => {
+    if (args.type !== SERVICE_TYPE) return undefined;
+    const props = args.props as { metadata?: { annotations?: Record<string, string> }; spec?: { type?: string } };
+    if (props.spec?.type === "LoadBalancer") return undefined;
+    return {
+        props: {
+            ...props,
+            metadata: {
+                ...props.metadata,
+                annotations: { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true" },
             },
         },
         opts: args.opts,

@@ -141,6 +141,9 @@ function helmUninstall(): void {
     sh("helm", ["uninstall", "istio-cni", "-n", c.cni.namespace, "--wait"], { quiet: true });
     sh("helm", ["uninstall", "istiod", "-n", c.namespace, "--wait"], { quiet: true });
     sh("helm", ["uninstall", "istio-base", "-n", c.namespace, "--wait"], { quiet: true });
+    // The addon manifests hold cluster-scoped objects too (prometheus' ClusterRole).
+    for (const addon of c.addons.enabled)
+        kubectl("delete", "--ignore-not-found", "-f", path.join(c.addonSource, `${addon}.yaml`));
     kubectl("delete", "namespace", c.namespace, "--wait=true");
     purgeCrds();
 }

@@ -6,6 +6,8 @@ import {
     preInjectGatewayImage,
     ownDeclaredFields,
     retainCrds,
+    SERVICE_TYPE,
+    skipServiceSettleWait,
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 
@@ -87,5 +89,17 @@ describe("gateway image on a simulated cluster", () => {
             spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11" }] } } },
         };
         expect(apply(preInjectGatewayImage("p"), DEPLOYMENT_TYPE, plain)).toBeUndefined();
+    });
+});
+
+describe("Service awaits", () => {
+    test("ClusterIP and NodePort Services are not held for the provider's endpoint settle time", () => {
+        for (const type of [undefined, "ClusterIP", "NodePort"]) {
+            const result = apply(skipServiceSettleWait, SERVICE_TYPE, { metadata: { name: "istiod" }, spec: { type } });
+            expect(result?.props.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+        }
+    });
+    test("a LoadBalancer Service is awaited: its address is an output of the stack", () => {
+        expect(apply(skipServiceSettleWait, SERVICE_TYPE, { spec: { type: "LoadBalancer" } })).toBeUndefined();
     });
 });
