@@ -1,7 +1,7 @@
 // The program reads and validates the stack config, refuses an unsupported
 // upgrade path, and builds the mesh. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, StackConfig } from "./components/config";
+import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./components/config";
 import { IstioMesh } from "./components/mesh";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 
@@ -27,7 +27,8 @@ function userCheck<T>(check: () => T): T {
     try {
         return check();
     } catch (e) {
-        if (e instanceof ConfigError || e instanceof Error) throw new pulumi.RunError(e.message);
+        // A ConfigError lists every problem of the stack config; an Error, the upgrade path's.
+        if (e instanceof Error) throw new pulumi.RunError(e.message);
         throw e;
     }
 }

@@ -33,6 +33,22 @@ export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
             : undefined;
 }
 
+interface WithAnnotations {
+    metadata?: { annotations?: Record<string, string> };
+}
+
+/** The same transform result with one more annotation on the object. */
+function annotated(args: pulumi.ResourceTransformArgs, key: string, value: string): pulumi.ResourceTransformResult {
+    const props = args.props as WithAnnotations;
+    return {
+        props: {
+            ...props,
+            metadata: { ...props.metadata, annotations: { ...props.metadata?.annotations, [key]: value } },
+        },
+        opts: args.opts,
+    };
+}
+
 /**
  * The stack is the source of truth for every field its charts declare. Without
  * force, a server-side apply fails on any field another manager took: a hand
@@ -40,21 +56,10 @@ export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
  * istioctl/Helm install left. With it, `up` takes those fields back. Fields the
  * charts do not declare (an env var added by hand) stay with their manager.
  */
-export const ownDeclaredFields: pulumi.ResourceTransform = (args) => {
-    if (!args.custom || !args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm.sh/"))
-        return undefined;
-    const props = args.props as { metadata?: { annotations?: Record<string, string> } };
-    return {
-        props: {
-            ...props,
-            metadata: {
-                ...props.metadata,
-                annotations: { ...props.metadata?.annotations, [PATCH_FORCE_ANNOTATION]: "true" },
-            },
-        },
-        opts: args.opts,
-    };
-};
+export const ownDeclaredFields: pulumi.ResourceTransform = (args) =>
+    args.custom && args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:helm.sh/")
+        ? annotated(args, PATCH_FORCE_ANNOTATION, "true")
+        : undefined;
 
 /**
  * A ClusterIP or NodePort Service is usable once created: its endpoints follow its
@@ -63,21 +68,10 @@ export const ownDeclaredFields: pulumi.ResourceTransform = (args) => {
  * change, once per stage of the install chain. LoadBalancer Services are still
  * awaited: their address is what the stack exports.
  */
-export const skipServiceSettleWait: pulumi.ResourceTransform = (args) => {
-    if (args.type !== SERVICE_TYPE) return undefined;
-    const props = args.props as { metadata?: { annotations?: Record<string, string> }; spec?: { type?: string } };
-    if (props.spec?.type === "LoadBalancer") return undefined;
-    return {
-        props: {
-            ...props,
-            metadata: {
-                ...props.metadata,
-                annotations: { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true" },
-            },
-        },
-        opts: args.opts,
-    };
-};
+export const skipServiceSettleWait: pulumi.ResourceTransform = (args) =>
+    args.type === SERVICE_TYPE && (args.props as { spec?: { type?: string } }).spec?.type !== "LoadBalancer"
+        ? annotated(args, "pulumi.com/skipAwait", "true")
+        : undefined;
 
 /** Leaves the fields istiod owns on webhook configurations to istiod. */
 export const ignoreIstiodOwnedWebhookFields: pulumi.ResourceTransform = (args) =>
