@@ -1,19 +1,9 @@
 // The program reads and validates the stack config, refuses an unsupported
 // upgrade path, and builds the mesh. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./components/config";
+import { parseStackConfig, projectConfigKeys, StackConfig } from "./components/config";
 import { IstioMesh } from "./components/mesh";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
-
-/** The stack's config keys, without the `istio-mesh:` prefix. */
-function stackConfigKeys(): Record<string, string> {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    return Object.fromEntries(
-        Object.entries(pulumi.runtime.allConfig())
-            .filter(([key]) => key.startsWith(prefix))
-            .map(([key, value]) => [key.slice(prefix.length), value]),
-    );
-}
 
 /** The Istio version this stack deployed last, read from its own outputs. */
 async function deployedVersion(): Promise<string | undefined> {
@@ -34,7 +24,9 @@ function userCheck<T>(check: () => T): T {
 }
 
 export = async () => {
-    const config: StackConfig = userCheck(() => parseStackConfig(stackConfigKeys(), __dirname));
+    const config: StackConfig = userCheck(() =>
+        parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), __dirname),
+    );
     const deployed = await deployedVersion();
     const upgrade: UpgradeKind = userCheck(() =>
         checkUpgradePath(deployed ? parseVersion(deployed) : undefined, config.version, config.upgradeStrategy),

@@ -9,6 +9,20 @@ import { parseVersion, Version } from "./version";
 /** The config namespace of this project (`istio-mesh:<key>` in Pulumi.<stack>.yaml). */
 export const CONFIG_NAMESPACE = "istio-mesh";
 
+/**
+ * This project's keys out of a config map such as `pulumi.runtime.allConfig()` or a
+ * stack file's `config:` section, without the `istio-mesh:` prefix; other
+ * namespaces (`kubernetes:...`) are left out.
+ */
+export function projectConfigKeys<T>(all: Record<string, T>): Record<string, T> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return Object.fromEntries(
+        Object.entries(all)
+            .filter(([key]) => key.startsWith(prefix))
+            .map(([key, value]) => [key.slice(prefix.length), value]),
+    );
+}
+
 /** Istio minor versions whose charts this stack has been rendered and tested against. */
 export const SUPPORTED_MINORS = ["1.28", "1.29", "1.30"] as const;
 

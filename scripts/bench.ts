@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig, StackConfig } from "../components/config";
+import { parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
 import {
     baseValues,
     chartLocation,
@@ -90,12 +90,7 @@ function localConfig(version: string): StackConfig {
     const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
-    const raw = Object.fromEntries(
-        Object.entries(file.config)
-            .filter(([k]) => k.startsWith("istio-mesh:"))
-            .map(([k, v]) => [k.slice("istio-mesh:".length), v]),
-    );
-    return parseStackConfig({ ...raw, version }, projectDir);
+    return parseStackConfig({ ...projectConfigKeys(file.config), version }, projectDir);
 }
 
 /** The Helm path of the runbook with this stack's charts and values: one `helm install --wait` after another. */

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CONFIG_NAMESPACE, parseStackConfig } from "../../components/config";
+import { parseStackConfig, projectConfigKeys } from "../../components/config";
 
 const projectDir = path.resolve(__dirname, "../..");
 const stackFiles = fs
@@ -12,12 +12,7 @@ const stackFiles = fs
 
 function stackKeys(file: string): Record<string, unknown> {
     const doc = yaml.load(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> };
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    return Object.fromEntries(
-        Object.entries(doc.config)
-            .filter(([k]) => k.startsWith(prefix))
-            .map(([k, v]) => [k.slice(prefix.length), v]),
-    );
+    return projectConfigKeys(doc.config);
 }
 
 test("the project ships the local, dev and prod stacks", () => {
