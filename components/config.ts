@@ -119,8 +119,6 @@ export interface StackConfig {
     sidecarRollout: WorkloadRef[];
     /** Extra values merged last into istiod's values: the escape hatch. */
     istiodValues: Record<string, unknown>;
-    /** The cluster's pods are simulated (KWOK): no webhook can be called. Never on a real cluster. */
-    simulatedCluster: boolean;
 }
 
 /** Thrown with every configuration problem found, one per line. */
@@ -147,7 +145,6 @@ const KNOWN_KEYS = [
     "injectionNamespaces",
     "sidecarRollout",
     "istiodValues",
-    "simulatedCluster",
 ] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -350,7 +347,6 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const chartSource = resolveSource(r, "chartSource", DEFAULT_CHART_SOURCE, version.text, baseDir);
     const addonSource = resolveSource(r, "addonSource", DEFAULT_ADDON_SOURCE, version.text, baseDir);
     const retainCrdsOnDestroy = r.boolean("retainCrdsOnDestroy", true);
-    const simulatedCluster = r.boolean("simulatedCluster", false);
 
     const meshRaw = r.object("mesh", ["accessLogFile", "tracingSampling", "outboundTrafficPolicy", "enableAutoMtls"]);
     const mesh: MeshSettings = {
@@ -438,7 +434,6 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         injectionNamespaces: profile === "ambient" && !r.has("injectionNamespaces") ? [] : injectionNamespaces,
         sidecarRollout,
         istiodValues,
-        simulatedCluster,
     };
 }
 

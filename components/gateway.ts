@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { GatewayConfig, StackConfig } from "./config";
-import { preInjectGatewayImage } from "./transforms";
 import { gatewaySelectorLabel, gatewayValues } from "./values";
 
 export interface IstioGatewayArgs {
@@ -36,9 +35,6 @@ export class IstioGateway extends pulumi.ComponentResource {
         const { config, gateway } = args;
         this.selectorLabel = gatewaySelectorLabel(gateway);
         this.serviceType = gateway.serviceType;
-        const transforms = config.simulatedCluster
-            ? [preInjectGatewayImage(`docker.io/istio/proxyv2:${config.version.text}`)]
-            : [];
         this.chart = istioChart(
             `${name}-chart`,
             {
@@ -47,7 +43,6 @@ export class IstioGateway extends pulumi.ComponentResource {
                 releaseName: gateway.name,
                 namespace: gateway.namespace,
                 values: gatewayValues(config, gateway),
-                transforms,
             },
             { parent: this },
         );

@@ -84,36 +84,3 @@ export const ignoreIstiodOwnedWebhookFields: pulumi.ResourceTransform = (args) =
               },
           }
         : undefined;
-
-interface PodTemplateLike {
-    metadata?: { labels?: Record<string, string> };
-    spec?: { containers?: { name?: string; image?: string }[] };
-}
-
-/**
- * For simulated clusters only. A gateway pod's proxy image is `auto` until istiod's
- * injection webhook fills it in; where no webhook can be called, the pod would be
- * rejected. This renders what the injector would set for the image, and opts the
- * pod out of injection, so the Deployment can roll out on a simulated cluster.
- * It skips the injection template itself, so it is never right on a real cluster.
- */
-export function preInjectGatewayImage(proxyImage: string): pulumi.ResourceTransform {
-    return (args) => {
-        if (args.type !== DEPLOYMENT_TYPE) return undefined;
-        const props = args.props as { spec?: { template?: PodTemplateLike } };
-        const template = props.spec?.template;
-        if (!template?.spec?.containers?.some((c) => c.image === "auto")) return undefined;
-        const newTemplate: PodTemplateLike = {
-            ...template,
-            metadata: {
-                ...template.metadata,
-                labels: { ...template.metadata?.labels, "sidecar.istio.io/inject": "false" },
-            },
-            spec: {
-                ...template.spec,
-                containers: template.spec.containers.map((c) => (c.image === "auto" ? { ...c, image: proxyImage } : c)),
-            },
-        };
-        return { props: { ...props, spec: { ...props.spec, template: newTemplate } }, opts: args.opts };
-    };
-}

@@ -47,28 +47,25 @@ export function baseValues(config: StackConfig): Values {
         ...commonValues(config),
         // The default-revision validator in the base chart is patched by istiod just
         // like istiod's own; render the policy istiod converges to (see istiodValues).
-        base: { validationFailurePolicy: validationFailurePolicy(config) },
+        base: { validationFailurePolicy: VALIDATION_FAILURE_POLICY },
         // Only the default revision owns the cluster-wide default validator.
         defaultRevision: config.revision === "" ? "default" : "",
     };
 }
 
 /**
- * istiod flips its validating webhook from Ignore to Fail once it serves. On a real
- * cluster render Fail from the start, so the flip changes nothing and no diff
- * appears. On a simulated cluster no webhook can answer, so Fail would reject every
- * Istio resource: render Ignore there.
+ * istiod flips its validating webhook from Ignore to Fail once it has seen it reject
+ * invalid config. Rendering Fail from the start means the flip changes nothing, no
+ * diff appears, and no invalid resource slips through while istiod starts.
  */
-export function validationFailurePolicy(config: Pick<StackConfig, "simulatedCluster">): "Fail" | "Ignore" {
-    return config.simulatedCluster ? "Ignore" : "Fail";
-}
+export const VALIDATION_FAILURE_POLICY = "Fail";
 
 export function istiodValues(config: StackConfig): Values {
     const mesh = config.mesh;
     return deepMerge(
         {
             ...commonValues(config),
-            base: { validationFailurePolicy: validationFailurePolicy(config) },
+            base: { validationFailurePolicy: VALIDATION_FAILURE_POLICY },
             pilot: {
                 traceSampling: mesh.tracingSampling,
                 cni: { enabled: config.cni.enabled },

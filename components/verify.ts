@@ -122,6 +122,25 @@ export function assessInstallation(
     });
 }
 
+/** What asking each istiod pod's `/ready` (through the API server's pod proxy) found. */
+export interface ReadyProbe {
+    pods: number;
+    answered: number;
+    /** The first failure, e.g. the proxy's error text. */
+    failure?: string;
+}
+
+/**
+ * A control plane whose pods are Ready can still not serve (kwok, a wedged process,
+ * a broken network path to its webhooks): istiod's own `/ready` says whether it does.
+ */
+export function withReadyProbe(row: StatusRow, probe: ReadyProbe): StatusRow {
+    const answers = `${probe.answered}/${probe.pods} answer /ready`;
+    if (probe.pods > 0 && probe.answered === probe.pods) return { ...row, ready: `${row.ready}, ${answers}` };
+    const why = probe.pods === 0 ? "no istiod pod to ask" : `${answers}${probe.failure ? `: ${probe.failure}` : ""}`;
+    return { ...row, ready: `${row.ready}, ${answers}`, ok: false, problem: row.problem ?? why };
+}
+
 export function formatStatus(rows: StatusRow[]): string {
     const header = ["COMPONENT", "WORKLOAD", "VERSION", "READY", "STATUS"];
     const lines = rows.map((r) => [r.component, r.workload, r.version, r.ready, r.ok ? "ok" : `NOT OK: ${r.problem}`]);

@@ -121,9 +121,6 @@ function helmInstallChain(version: string): void {
     install("istio-base", "base", c.namespace, baseValues(c));
     install("istiod", "istiod", c.namespace, istiodValues(c));
     install("istio-cni", "cni", c.cni.namespace, cniValues(c));
-    // Like the stack's simulatedCluster setting: keep gateway pods away from the
-    // injector, which cannot be called on this cluster.
-    kubectl("label", "namespace", c.namespace, "istio-injection=disabled", "--overwrite");
     for (const g of c.gateways) install(g.name, "gateway", g.namespace, gatewayValues(c, g));
     for (const addon of c.addons.enabled) kubectl("apply", "-f", path.join(c.addonSource, `${addon}.yaml`));
     for (const addon of c.addons.enabled)

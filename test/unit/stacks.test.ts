@@ -22,8 +22,3 @@ test("the project ships the local, dev and prod stacks", () => {
 test.each(stackFiles)("%s is a valid stack configuration", (file) => {
     expect(() => parseStackConfig(stackKeys(file), projectDir)).not.toThrow();
 });
-
-test("only the local stack simulates the cluster", () => {
-    const simulated = stackFiles.filter((f) => parseStackConfig(stackKeys(f), projectDir).simulatedCluster);
-    expect(simulated).toEqual(["Pulumi.local.yaml"]);
-});

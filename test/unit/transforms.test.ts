@@ -3,7 +3,6 @@ import {
     CRD_TYPE,
     DEPLOYMENT_TYPE,
     ignoreIstiodOwnedWebhookFields,
-    preInjectGatewayImage,
     ownDeclaredFields,
     retainCrds,
     SERVICE_TYPE,
@@ -60,35 +59,6 @@ describe("webhook fields istiod owns", () => {
     });
     test("a Deployment keeps every diff", () => {
         expect(apply(ignoreIstiodOwnedWebhookFields, DEPLOYMENT_TYPE)).toBeUndefined();
-    });
-});
-
-describe("gateway image on a simulated cluster", () => {
-    const gatewayDeployment = {
-        spec: {
-            template: {
-                metadata: { labels: { "sidecar.istio.io/inject": "true", app: "istio-ingressgateway" } },
-                spec: { containers: [{ name: "istio-proxy", image: "auto" }] },
-            },
-        },
-    };
-
-    test("the placeholder image is replaced by the proxy image and the pod skips injection", () => {
-        const result = apply(
-            preInjectGatewayImage("docker.io/istio/proxyv2:1.29.6"),
-            DEPLOYMENT_TYPE,
-            gatewayDeployment,
-        );
-        const template = (result?.props as typeof gatewayDeployment).spec.template;
-        expect(template.spec.containers[0].image).toBe("docker.io/istio/proxyv2:1.29.6");
-        expect(template.metadata.labels).toEqual({ "sidecar.istio.io/inject": "false", app: "istio-ingressgateway" });
-    });
-
-    test("a Deployment with real images is untouched", () => {
-        const plain = {
-            spec: { template: { spec: { containers: [{ name: "grafana", image: "grafana/grafana:11" }] } } },
-        };
-        expect(apply(preInjectGatewayImage("p"), DEPLOYMENT_TYPE, plain)).toBeUndefined();
     });
 });
 

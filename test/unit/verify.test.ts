@@ -1,5 +1,5 @@
 import type { ComponentVersion } from "../../components/mesh";
-import { assessInstallation, CrdObject, formatStatus, WorkloadObject } from "../../components/verify";
+import { assessInstallation, CrdObject, formatStatus, withReadyProbe, WorkloadObject } from "../../components/verify";
 
 const istiod: ComponentVersion = {
     component: "istiod",
@@ -83,5 +83,25 @@ describe("assessInstallation", () => {
             "COMPONENT  WORKLOAD                        VERSION  READY  STATUS",
             "istiod     Deployment/istio-system/istiod  1.30.3   0/1    NOT OK: not ready",
         ]);
+    });
+});
+
+describe("withReadyProbe", () => {
+    const [ready] = assessInstallation([istiod], [deployment("1.30.3", 1)], [], []);
+
+    test("an istiod whose every pod answers /ready stays ok and says so", () => {
+        const row = withReadyProbe(ready, { pods: 1, answered: 1 });
+        expect(row.ok).toBe(true);
+        expect(row.ready).toBe("1/1, 1/1 answer /ready");
+    });
+
+    test("a Ready pod whose istiod does not answer is not ok, with the proxy's error", () => {
+        const row = withReadyProbe(ready, { pods: 1, answered: 0, failure: "istiod-abc: 503 Service Unavailable" });
+        expect(row.ok).toBe(false);
+        expect(row.problem).toBe("0/1 answer /ready: istiod-abc: 503 Service Unavailable");
+    });
+
+    test("no pod to ask is not ok", () => {
+        expect(withReadyProbe(ready, { pods: 0, answered: 0 }).problem).toBe("no istiod pod to ask");
     });
 });

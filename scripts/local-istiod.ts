@@ -1,0 +1,426 @@
+// The real istiod for the local cluster. On a real cluster the kubelet runs
+// istiod's container and the API server reaches its webhooks over the pod
+// network; here there is no container runtime and no pod network, so this
+// process does both jobs on loopback:
+//
+//  - supervisor: for every istiod Deployment in the cluster (whoever created it:
+//    the stack, Helm or istioctl) it runs one local `pilot-discovery` process,
+//    started once the revision's injector ConfigMap exists, restarted when the
+//    Deployment's pod template changes, stopped only once the Deployment is gone.
+//    Each listens on 127.0.0.1 only and talks to the API server as the
+//    Deployment's service account (impersonation), so it has the chart's RBAC.
+//  - egress proxy: the API server's `cluster` and `controlplane` egress contexts
+//    (webhook calls, pod proxy) are HTTP CONNECT over a unix socket served here.
+//    A CONNECT to an istiod pod's address and port is forwarded to that pod's
+//    local process; every other address is refused with 403, so no packet the
+//    API server sends into the "cluster" leaves the machine.
+//
+// Started and stopped by scripts/cluster.sh; its pid and each istiod's pid are
+// recorded in <cluster>/pids, its state per istiod in <cluster>/istiod/.
+//
+// Usage: node local-istiod.js --cluster-dir DIR --pilot-discovery BIN
+import { ChildProcess, spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as net from "net";
+import * as path from "path";
+import {
+    CONNECT_REFUSED,
+    connectResponse,
+    istiodCommand,
+    IstiodPorts,
+    LOCAL_PORT_OF_POD_PORT,
+    parseConnectRequest,
+    podKey,
+    revisionOf,
+    injectorConfigMapName,
+    DeploymentObject,
+    PodObject,
+} from "./local-istiod-lib";
+
+const POLL_MS = 1000;
+/** How long a webhook call may wait for a just-started istiod to listen (kwok marks its pod Ready first). */
+const LISTEN_WAIT_MS = 20000;
+
+function arg(name: string): string {
+    const i = process.argv.indexOf(`--${name}`);
+    const v = i >= 0 ? process.argv[i + 1] : undefined;
+    if (!v) throw new Error(`local-istiod: --${name} is required`);
+    return v;
+}
+
+const clusterDir = path.resolve(arg("cluster-dir"));
+const pilotDiscovery = arg("pilot-discovery");
+const pki = path.join(clusterDir, "pki");
+const apiServer = new URL(
+    /server:\s*(\S+)/.exec(fs.readFileSync(path.join(clusterDir, "kubeconfig"), "utf8"))?.[1] ?? "",
+);
+const agent = new https.Agent({
+    keepAlive: true,
+    ca: fs.readFileSync(path.join(pki, "ca.crt")),
+    cert: fs.readFileSync(path.join(pki, "admin.crt")),
+    key: fs.readFileSync(path.join(pki, "admin.key")),
+});
+
+function log(msg: string): void {
+    console.log(`${new Date().toISOString()} ${msg}`);
+}
+
+/** GET on the API server: the status code and the parsed body (undefined when not JSON). */
+function apiGet<T>(urlPath: string): Promise<{ status: number; body?: T }> {
+    return new Promise((resolve, reject) => {
+        const req = https.get(
+            { hostname: apiServer.hostname, port: apiServer.port, path: urlPath, agent, timeout: 10000 },
+            (res) => {
+                let data = "";
+                res.setEncoding("utf8");
+                res.on("data", (c: string) => (data += c));
+                res.on("end", () => {
+                    let body: T | undefined;
+                    try {
+                        body = JSON.parse(data) as T;
+                    } catch {
+                        body = undefined;
+                    }
+                    resolve({ status: res.statusCode ?? 0, body });
+                });
+            },
+        );
+        req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out`)));
+        req.on("error", reject);
+    });
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.unref();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+interface Running {
+    key: string;
+    deployment: DeploymentObject;
+    templateHash: string;
+    ports: IstiodPorts;
+    child: ChildProcess;
+    startedAt: number;
+    readyAt?: number;
+    /** Pod IPs of this Deployment's pods, refreshed every poll. */
+    podIps: Set<string>;
+    stopping: boolean;
+}
+
+const running = new Map<string, Running>();
+/** Deployments whose process exited on its own: when it may be started again. */
+const backoffUntil = new Map<string, number>();
+
+function templateHash(d: DeploymentObject): string {
+    return crypto.createHash("sha256").update(JSON.stringify(d.spec.template)).digest("hex").slice(0, 16);
+}
+
+function stateDir(key: string): string {
+    return path.join(clusterDir, "istiod", key);
+}
+
+function writeState(r: Running): void {
+    const state = {
+        namespace: r.deployment.metadata.namespace,
+        deployment: r.deployment.metadata.name,
+        revision: revisionOf(r.deployment),
+        image: r.deployment.spec.template.spec.containers[0]?.image,
+        pid: r.child.pid,
+        ports: r.ports,
+        startedAt: new Date(r.startedAt).toISOString(),
+        readyAt: r.readyAt ? new Date(r.readyAt).toISOString() : null,
+        startToReadySeconds: r.readyAt ? (r.readyAt - r.startedAt) / 1000 : null,
+    };
+    fs.writeFileSync(path.join(stateDir(r.key), "state.json"), JSON.stringify(state, null, 2));
+}
+
+/** A kubeconfig that authenticates as the cluster admin and acts as istiod's service account. */
+function writeKubeconfig(file: string, namespace: string, serviceAccount: string): void {
+    const b64 = (f: string) => fs.readFileSync(path.join(pki, f)).toString("base64");
+    fs.writeFileSync(
+        file,
+        [
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: local",
+            `  cluster: {server: "${apiServer.origin}", certificate-authority-data: ${b64("ca.crt")}}`,
+            "users:",
+            "- name: istiod",
+            "  user:",
+            `    client-certificate-data: ${b64("admin.crt")}`,
+            `    client-key-data: ${b64("admin.key")}`,
+            `    as: "system:serviceaccount:${namespace}:${serviceAccount}"`,
+            `    as-groups: ["system:serviceaccounts", "system:serviceaccounts:${namespace}", "system:authenticated"]`,
+            "contexts:",
+            "- name: local",
+            "  context: {cluster: local, user: istiod}",
+            "current-context: local",
+            "",
+        ].join("\n"),
+        { mode: 0o600 },
+    );
+}
+
+async function start(key: string, d: DeploymentObject): Promise<void> {
+    const dir = stateDir(key);
+    const work = path.join(dir, "work");
+    // An empty working directory: istiod's in-pod file paths are relative to it,
+    // so with none present it reads mesh config and injector templates from the cluster.
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    const ports: IstiodPorts = {
+        http: await freePort(),
+        https: await freePort(),
+        grpc: await freePort(),
+        secureGrpc: await freePort(),
+        monitoring: await freePort(),
+        ctrlz: await freePort(),
+    };
+    const kubeconfig = path.join(dir, "kubeconfig");
+    const ns = d.metadata.namespace;
+    writeKubeconfig(kubeconfig, ns, d.spec.template.spec.serviceAccountName ?? "default");
+    const podName = `${d.metadata.name}-local`;
+    const cmd = istiodCommand(d, { kubeconfig, ports, podName, baseEnv: process.env });
+    const out = fs.openSync(path.join(clusterDir, "logs", `istiod-${key}.log`), "a");
+    const child = spawn(pilotDiscovery, cmd.args, { cwd: work, env: cmd.env, stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    const r: Running = {
+        key,
+        deployment: d,
+        templateHash: templateHash(d),
+        ports,
+        child,
+        startedAt: Date.now(),
+        podIps: new Set(),
+        stopping: false,
+    };
+    running.set(key, r);
+    fs.writeFileSync(path.join(clusterDir, "pids", `istiod-${key}`), `${child.pid}\n`);
+    writeState(r);
+    log(`started istiod ${key} (revision ${revisionOf(d)}, pid ${child.pid}, webhooks on 127.0.0.1:${ports.https})`);
+    child.on("exit", (code, signal) => {
+        fs.rmSync(path.join(clusterDir, "pids", `istiod-${key}`), { force: true });
+        if (running.get(key) === r) running.delete(key);
+        if (!r.stopping) {
+            log(`istiod ${key} exited unexpectedly (code ${code}, signal ${signal}); restarting in 5s`);
+            backoffUntil.set(key, Date.now() + 5000);
+        }
+    });
+    void waitReady(r);
+}
+
+async function waitReady(r: Running): Promise<void> {
+    while (!r.stopping && running.get(r.key) === r) {
+        const ok = await new Promise<boolean>((resolve) => {
+            const req = http.get({ host: "127.0.0.1", port: r.ports.http, path: "/ready", timeout: 1000 }, (res) => {
+                res.resume();
+                resolve(res.statusCode === 200);
+            });
+            req.on("error", () => resolve(false));
+            req.on("timeout", () => req.destroy());
+        });
+        if (ok) {
+            r.readyAt = Date.now();
+            writeState(r);
+            log(`istiod ${r.key} ready after ${((r.readyAt - r.startedAt) / 1000).toFixed(2)}s`);
+            return;
+        }
+        await sleep(100);
+    }
+}
+
+function stop(r: Running, why: string): Promise<void> {
+    r.stopping = true;
+    log(`stopping istiod ${r.key}: ${why}`);
+    return new Promise((resolve) => {
+        if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => r.child.kill("SIGKILL"), 10000);
+        r.child.once("exit", () => {
+            clearTimeout(timer);
+            running.delete(r.key);
+            resolve();
+        });
+        r.child.kill("SIGTERM");
+    });
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function configMapExists(namespace: string, name: string): Promise<boolean> {
+    const res = await apiGet(`/api/v1/namespaces/${namespace}/configmaps/${name}`);
+    return res.status === 200;
+}
+
+async function refreshPodIps(r: Running): Promise<void> {
+    const selector = Object.entries(r.deployment.spec.selector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    const res = await apiGet<{ items: PodObject[] }>(
+        `/api/v1/namespaces/${r.deployment.metadata.namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    if (res.status !== 200 || !res.body) return;
+    r.podIps = new Set(res.body.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip));
+}
+
+/** One pass: bring the local processes in line with the istiod Deployments in the cluster. */
+async function reconcile(): Promise<void> {
+    const res = await apiGet<{ items: DeploymentObject[] }>("/apis/apps/v1/deployments?labelSelector=app%3Distiod");
+    // An API server that does not answer says nothing about istiod: change nothing.
+    if (res.status !== 200 || !res.body) return;
+    const seen = new Set<string>();
+    for (const d of res.body.items) {
+        const key = podKey(d);
+        seen.add(key);
+        const r = running.get(key);
+        if (r && !r.stopping) {
+            if (r.templateHash !== templateHash(d)) {
+                await stop(r, "its Deployment's pod template changed");
+            } else {
+                r.deployment = d;
+                await refreshPodIps(r);
+                continue;
+            }
+        }
+        if ((backoffUntil.get(key) ?? 0) > Date.now()) continue;
+        // Without its injector ConfigMap at start, istiod never injects for its lifetime.
+        if (!(await configMapExists(d.metadata.namespace, injectorConfigMapName(d)))) continue;
+        fs.mkdirSync(stateDir(key), { recursive: true });
+        await start(key, d);
+        const started = running.get(key);
+        if (started) await refreshPodIps(started);
+    }
+    for (const r of [...running.values()]) {
+        if (seen.has(r.key) || r.stopping) continue;
+        // Stop only when the Deployment is really gone, not on an API hiccup.
+        const one = await apiGet(
+            `/apis/apps/v1/namespaces/${r.deployment.metadata.namespace}/deployments/${r.deployment.metadata.name}`,
+        );
+        if (one.status === 404) {
+            await stop(r, "its Deployment is gone");
+            fs.rmSync(stateDir(r.key), { recursive: true, force: true });
+        }
+    }
+}
+
+// ------------------------------------------------------------------ egress proxy
+
+function findTarget(host: string, podPort: number): { r: Running; port: number } | undefined {
+    const field = LOCAL_PORT_OF_POD_PORT[podPort];
+    if (!field) return undefined;
+    for (const r of running.values()) {
+        if (!r.stopping && r.podIps.has(host)) return { r, port: r.ports[field] };
+    }
+    return undefined;
+}
+
+function dialWhenListening(port: number, deadline: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+        const s = net.connect({ host: "127.0.0.1", port });
+        s.once("connect", () => resolve(s));
+        s.once("error", (err) => {
+            s.destroy();
+            if (Date.now() > deadline) return reject(err);
+            setTimeout(() => dialWhenListening(port, deadline).then(resolve, reject), 200);
+        });
+    });
+}
+
+function handleConnection(client: net.Socket): void {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) {
+            if (head.length > 8192) client.destroy();
+            return;
+        }
+        client.off("data", onData);
+        client.pause();
+        const rest = head.subarray(end + 4);
+        void route(client, head.subarray(0, end).toString("latin1"), rest);
+    };
+    client.on("data", onData);
+    client.on("error", () => client.destroy());
+}
+
+async function route(client: net.Socket, header: string, rest: Buffer): Promise<void> {
+    const req = parseConnectRequest(header);
+    let target = req ? findTarget(req.host, req.port) : undefined;
+    if (req && !target) {
+        // A pod that just appeared: look once more before refusing.
+        for (const r of running.values()) await refreshPodIps(r);
+        target = findTarget(req.host, req.port);
+    }
+    if (!req || !target) {
+        log(`egress: refused ${req ? `${req.host}:${req.port}` : JSON.stringify(header.split("\r\n")[0])}`);
+        client.end(CONNECT_REFUSED);
+        return;
+    }
+    let upstream: net.Socket;
+    try {
+        upstream = await dialWhenListening(target.port, Date.now() + LISTEN_WAIT_MS);
+    } catch (err) {
+        log(`egress: istiod ${target.r.key} not listening on 127.0.0.1:${target.port}: ${String(err)}`);
+        client.end(connectResponse(503, "Service Unavailable"));
+        return;
+    }
+    client.write(connectResponse(200, "Connection established"));
+    if (rest.length > 0) upstream.write(rest);
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+}
+
+// ------------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+    const socket = path.join(clusterDir, "egress.sock");
+    fs.rmSync(socket, { force: true });
+    const server = net.createServer(handleConnection);
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    log(`egress proxy on ${socket}; istiod from ${pilotDiscovery}`);
+
+    let shuttingDown = false;
+    const shutdown = async (signal: string) => {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        log(`${signal}: stopping every istiod`);
+        server.close();
+        await Promise.all([...running.values()].map((r) => stop(r, "the local cluster is stopping")));
+        process.exit(0);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+
+    for (;;) {
+        if (shuttingDown) return;
+        try {
+            await reconcile();
+        } catch (err) {
+            log(`reconcile: ${String(err)}`);
+        }
+        await sleep(POLL_MS);
+    }
+}
+
+main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+});
