@@ -1,8 +1,7 @@
 // The program reads and validates the stack config, refuses an unsupported
 // upgrade path, and builds the mesh. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, projectConfigKeys, StackConfig } from "./components/config";
-import { IstioMesh } from "./components/mesh";
+import { findProjectDir, parseStackConfig, projectConfigKeys, StackConfig } from "./components/config";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 
 /** The Istio version this stack deployed last, read from its own outputs. */
@@ -18,14 +17,19 @@ function userCheck<T>(check: () => T): T {
         return check();
     } catch (e) {
         // A ConfigError lists every problem of the stack config; an Error, the upgrade path's.
-        if (e instanceof Error) throw new pulumi.RunError(e.message);
+        if (e instanceof Error) {
+            // No stack at all: formatting one makes the SDK's source-map support read and
+            // parse every loaded module's source map, seconds before the message shows.
+            Error.stackTraceLimit = 0;
+            throw new pulumi.RunError(e.message);
+        }
         throw e;
     }
 }
 
 export = async () => {
     const config: StackConfig = userCheck(() =>
-        parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), __dirname),
+        parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), findProjectDir(__dirname)),
     );
     const deployed = await deployedVersion();
     const upgrade: UpgradeKind = userCheck(() =>
@@ -39,6 +43,9 @@ export = async () => {
             : `Istio ${deployed} -> ${config.version.text}: ${upgrade === "none" ? "no version change" : `${upgrade} (${config.upgradeStrategy})`}`,
     );
 
+    // The Kubernetes SDK is loaded only for a valid config: a typo is reported
+    // without paying for it.
+    const { IstioMesh } = await import("./components/mesh");
     const mesh = new IstioMesh("istio", { config });
     return {
         version: mesh.version,

@@ -121,6 +121,18 @@ export interface StackConfig {
     istiodValues: Record<string, unknown>;
 }
 
+/**
+ * The project folder (the one holding Pulumi.yaml) at or above `from`: relative
+ * paths in stack config are relative to it, whether the program runs built from
+ * bin/ or as TypeScript from the project.
+ */
+export function findProjectDir(from: string): string {
+    for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml at or above ${from}`);
+    }
+}
+
 /** Thrown with every configuration problem found, one per line. */
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {

@@ -7,4 +7,4 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 cd "$PROJECT_DIR"
 prepare_local_cluster
-exec npx ts-node --transpile-only scripts/bench.ts
+exec node bin/scripts/bench.js

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
+import { findProjectDir, parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
 import {
     baseValues,
     chartLocation,
@@ -24,7 +24,7 @@ import {
     Values,
 } from "../components/values";
 
-const projectDir = path.resolve(__dirname, "..");
+const projectDir = findProjectDir(__dirname);
 const clusterDir = process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster");
 const kubeconfig = path.join(clusterDir, "kubeconfig");
 const runs = Number(process.env.BENCH_RUNS ?? "3");

@@ -335,8 +335,11 @@ EOS
 
   # istiod runs as the Deployment's service account, so it needs the admin
   # identity only to impersonate; it never listens beyond 127.0.0.1.
-  start local-istiod node "$PROJECT_DIR/node_modules/ts-node/dist/bin.js" --transpile-only \
-    --project "$PROJECT_DIR/tsconfig.json" "$PROJECT_DIR/scripts/local-istiod.ts" \
+  local runner="$PROJECT_DIR/bin/scripts/local-istiod.js" src
+  for src in "$PROJECT_DIR"/scripts/local-istiod*.ts; do
+    [[ "$runner" -nt "$src" ]] || { (cd "$PROJECT_DIR" && npm run --silent build) >&2; break; }
+  done
+  start local-istiod node "$runner" \
     --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery"
   wait_until "the egress proxy" 60 test -S "$CLUSTER_DIR/egress.sock"
 

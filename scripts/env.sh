@@ -21,7 +21,8 @@ mkdir -p "$PROJECT_DIR/.pulumi-state"
 # What `npm run up` and `npm run bench` need before they touch the cluster: the
 # npm packages, the toolchain (seconds when cached) and a running local cluster.
 prepare_local_cluster() {
-  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; })
+  # npm ci builds the program (prepare); a later build catches up with edits.
+  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
   bash "$PROJECT_DIR/scripts/toolchain.sh"
   bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
 }

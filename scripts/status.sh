@@ -7,4 +7,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
-exec npx ts-node --transpile-only scripts/status.ts "$@"
+[[ -f bin/scripts/status.js ]] || npm run --silent build
+exec node bin/scripts/status.js "$@"

@@ -15,6 +15,8 @@ export ISTIO_MESH_CLUSTER_DIR="${ISTIO_MESH_TEST_CLUSTER_DIR:-$here/../.cluster-
 source "$here/env.sh"
 cd "$PROJECT_DIR"
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
+# The end-to-end tests run the program as users do: built to bin/ (npm ci builds it too).
+npm run --silent build
 
 with_cluster=true
 [[ "${1:-}" == "--no-cluster" ]] && with_cluster=false

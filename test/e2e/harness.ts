@@ -67,3 +67,57 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
     const result = await fn();
     return [result, Number(process.hrtime.bigint() - start) / 1e9];
 }
+
+/** Polls `check` until it returns a value other than undefined, or fails after `seconds` with `what`. */
+export async function waitFor<T>(what: string, seconds: number, check: () => T | undefined): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    let lastError: unknown;
+    for (;;) {
+        try {
+            const v = check();
+            if (v !== undefined) return v;
+        } catch (e) {
+            lastError = e;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(
+                `timed out after ${seconds}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+/** istioctl against the local cluster; throws with its output when it exits non-zero. */
+export function istioctl(...args: string[]): string {
+    try {
+        return execFileSync("istioctl", ["--kubeconfig", kubeconfig, ...args], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+    } catch (e) {
+        const err = e as { status: number; stdout: string; stderr: string };
+        throw new Error(`istioctl ${args.join(" ")} exited ${err.status}:\n${err.stdout}\n${err.stderr}`);
+    }
+}
+
+/** What the local cluster's supervisor records about each istiod process it runs (scripts/local-istiod.ts). */
+export interface LocalIstiod {
+    namespace: string;
+    deployment: string;
+    revision: string;
+    image: string;
+    pid: number;
+    ports: { http: number; https: number; grpc: number; secureGrpc: number; monitoring: number };
+    startToReadySeconds: number | null;
+}
+
+export function localIstiods(): LocalIstiod[] {
+    const dir = path.join(clusterDir, "istiod");
+    if (!fs.existsSync(dir)) return [];
+    return fs
+        .readdirSync(dir)
+        .map((d) => path.join(dir, d, "state.json"))
+        .filter((f) => fs.existsSync(f))
+        .map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as LocalIstiod);
+}

@@ -1,11 +1,12 @@
-// The stack's whole life on the local cluster, with the real Pulumi engine and the
-// real Istio charts: refused skip-level upgrade, install, no-op, upgrade preview,
-// upgrade, bad config, drift, interruption, destroy and re-install. Every step
-// checks the cluster itself, not only Pulumi's summary. Steps run in order and
-// share one stack; a table of their wall times is written to artifacts/.
+// The stack's whole life on the local cluster, with the real Pulumi engine, the
+// real Istio charts and the real istiod: refused skip-level upgrade, install,
+// istiod injecting and validating, no-op (also after istiod rewrote its
+// webhooks), upgrade preview, upgrade with sidecar restarts, bad config, drift,
+// interruption, destroy and re-install. Every step checks the cluster itself,
+// not only Pulumi's summary. Steps run in the order of their numbers and share
+// one stack; a table of their wall times is written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import {
     artifactsDir,
@@ -15,10 +16,13 @@ import {
     kubectl,
     kubeconfig,
     kubectlJson,
+    istioctl,
+    localIstiods,
     projectDir,
     requireCluster,
     saveArtifact,
     timed,
+    waitFor,
 } from "./harness";
 
 // Each step is one or more real pulumi operations on the cluster.
@@ -26,6 +30,9 @@ jest.setTimeout(900_000);
 
 const STACK = "e2e";
 const NS = "istio-system";
+/** A user's workload in the namespace the stack labels for injection. */
+const APP = "sleep";
+const APP_NS = "default";
 const timings: [string, number][] = [];
 let stack: Stack;
 
@@ -93,6 +100,86 @@ function images(name: string, namespace = NS): string[] {
     return deployment(name, namespace).spec.template.spec.containers.map((c: { image: string }) => c.image);
 }
 
+/** The image of each container (and init container) of each pod of a workload, by pod label `app`. */
+function podContainers(app: string, namespace: string): { pod: string; containers: Record<string, string> }[] {
+    return kubectlJson("pods", "-n", namespace, "-l", `app=${app}`).items.map(
+        (p: {
+            metadata: { name: string; deletionTimestamp?: string };
+            spec: { containers: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] };
+        }) => ({
+            pod: p.metadata.name,
+            containers: Object.fromEntries(
+                [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c) => [c.name, c.image]),
+            ),
+        }),
+    );
+}
+
+/** Waits until every pod of a workload runs `image` in its `container`, and there are `count` of them. */
+function waitForPods(app: string, namespace: string, container: string, image: string, count: number) {
+    return waitFor(`${count} pods of ${namespace}/${app} with ${container}=${image}`, 120, () => {
+        const pods = podContainers(app, namespace);
+        return pods.length === count && pods.every((p) => p.containers[container] === image) ? pods : undefined;
+    });
+}
+
+function createApp(): void {
+    const manifest = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: APP, namespace: APP_NS },
+        spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: APP } },
+            template: {
+                metadata: { labels: { app: APP } },
+                spec: { containers: [{ name: APP, image: "curlimages/curl:8.11.1", command: ["sleep", "infinity"] }] },
+            },
+        },
+    };
+    execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: JSON.stringify(manifest) });
+}
+
+/** A VirtualService for the runbook's checks; `regex` lets a test make it invalid. */
+function virtualService(name: string, regex: string): string {
+    return JSON.stringify({
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name, namespace: APP_NS },
+        spec: {
+            hosts: ["reviews"],
+            http: [{ match: [{ uri: { regex } }], route: [{ destination: { host: "reviews" } }] }],
+        },
+    });
+}
+
+/** kubectl apply of a manifest: its stderr when the API server refuses it, undefined when accepted. */
+function applyRefusal(manifest: string): string | undefined {
+    try {
+        execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], {
+            input: manifest,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        return undefined;
+    } catch (e) {
+        return String((e as { stderr: Buffer }).stderr);
+    }
+}
+
+function webhookConfigurations(): {
+    name: string;
+    kind: string;
+    webhooks: { failurePolicy: string; clientConfig: { caBundle?: string } }[];
+}[] {
+    return ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"].flatMap((kind) =>
+        kubectlJson(kind).items.map((w: { metadata: { name: string }; webhooks: never[] }) => ({
+            name: w.metadata.name,
+            kind,
+            webhooks: w.webhooks,
+        })),
+    );
+}
+
 function istioCrds(): { name: string; version: string }[] {
     return kubectlJson("customresourcedefinitions")
         .items.filter((c: { metadata: { name: string } }) => c.metadata.name.endsWith(".istio.io"))
@@ -158,6 +245,7 @@ async function cleanSlate(): Promise<void> {
     await stack.refresh({ ...quiet, clearPendingCreates: true }).catch(() => undefined);
     await stack.destroy(quiet);
     for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
+    kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found", "--wait=true");
     kubectl("label", "namespace", "default", "istio-injection-", "team=payments", "--overwrite");
 }
 
@@ -179,29 +267,32 @@ afterAll(async () => {
         for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
         await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
     }
+    kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found");
     kubectl("label", "namespace", "default", "team-");
 }, 900_000);
 
 describe("lifecycle on the local cluster", () => {
-    test("5. a skip-level in-place upgrade 1.28.10 -> 1.30.3 is refused at preview, naming the supported path", async () => {
+    test("1. a skip-level in-place upgrade 1.28.10 -> 1.30.3 is refused at preview, naming the supported path", async () => {
         await setVersion("1.28.10");
-        await step("5. skip-level: install 1.28.10", () => stack.up(quiet));
+        await step("1. skip-level: install 1.28.10", () => stack.up(quiet));
         expect(images("istiod")).toEqual(["docker.io/istio/pilot:1.28.10"]);
         const before = clusterSnapshot();
         await setVersion("1.30.3");
-        const err = await step("5. skip-level: preview 1.30.3 (refused)", () => failureOf(stack.preview(quiet)));
+        const err = await step("1. skip-level: preview 1.30.3 (refused)", () => failureOf(stack.preview(quiet)));
         expect(err).toBeInstanceOf(Error);
         expect(String(err)).toContain(
             "istio-mesh:version: 1.28.10 -> 1.30.3 skips 1.29; Istio supports in-place upgrades one minor version at a time. Upgrade to 1.29.x first",
         );
         expect(clusterSnapshot()).toEqual(before);
         // Leave the cluster as a user would before a clean install (CRDs kept).
-        await step("5. skip-level: destroy", () => stack.destroy(quiet));
+        await step("1. skip-level: destroy", () => stack.destroy(quiet));
+        // The local istiod follows its Deployment: gone with it.
+        await waitFor("the local istiod to stop", 30, () => (localIstiods().length === 0 ? true : undefined));
     });
 
-    test("1. install 1.29.6: namespace, CRDs, istiod, CNI, gateways, addons, injection label, all ready", async () => {
+    test("2. install 1.29.6: namespace, CRDs, istiod, CNI, gateways injected by istiod, addons, injection label, all ready", async () => {
         await setVersion("1.29.6");
-        const up = await step("1. install 1.29.6", () => stack.up(quiet));
+        const up = await step("2. install 1.29.6", () => stack.up(quiet));
         expect(up.summary.result).toBe("succeeded");
         expect(exists("namespace", NS)).toBe(true);
         const crds = istioCrds();
@@ -213,6 +304,10 @@ describe("lifecycle on the local cluster", () => {
         expect(cni.status.desiredNumberScheduled).toBe(3);
         for (const gw of ["istio-ingressgateway", "istio-egressgateway"]) {
             expect(deployment(gw).status.readyReplicas).toBe(1);
+            // The stack renders the chart's placeholder; the pods got the real proxy from istiod's injector.
+            expect(images(gw)).toEqual(["auto"]);
+            const [pod] = podContainers(gw, NS);
+            expect(pod.containers["istio-proxy"]).toBe("docker.io/istio/proxyv2:1.29.6");
         }
         const ingress = kubectlJson("service", "istio-ingressgateway", "-n", NS);
         expect(ingress.spec.type).toBe("NodePort");
@@ -224,59 +319,92 @@ describe("lifecycle on the local cluster", () => {
         }
         const labels = kubectlJson("namespace", "default").metadata.labels;
         expect(labels["istio-injection"]).toBe("enabled");
+        const [local] = localIstiods();
+        expect(local).toMatchObject({ deployment: "istiod", revision: "default" });
+        expect(local.image).toBe("docker.io/istio/pilot:1.29.6");
         const status = verify();
         expect(status.output).toContain("installation verified");
+        expect(status.output).toMatch(
+            /istiod\s+Deployment\/istio-system\/istiod\s+1\.29\.6\s+1\/1, 1\/1 answer \/ready/,
+        );
         expect(status.code).toBe(0);
     });
 
-    test("2. a re-apply changes nothing, even after istiod rewrites its webhooks", async () => {
-        const { ops } = await step("2. no-op preview", () => previewOps());
+    test("3. istiod at work: it fills in its webhooks, injects a user's workload, and refuses invalid config", async () => {
+        // caBundle: every webhook of istiod's, filled in by istiod itself.
+        await waitFor("istiod to fill in every caBundle", 60, () =>
+            webhookConfigurations().every((c) => c.webhooks.every((w) => !!w.clientConfig.caBundle)) ? true : undefined,
+        );
+        // failurePolicy: set the validator open by hand; istiod closes it again once it
+        // has seen its own webhook reject invalid config.
+        const validator = "istio-validator-istio-system";
+        kubectl(
+            "patch",
+            "validatingwebhookconfiguration",
+            validator,
+            "--type=json",
+            "-p",
+            JSON.stringify([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }]),
+        );
+        await step("3. istiod restores the validator's failurePolicy", () =>
+            waitFor("istiod to switch its validator back to Fail", 60, () =>
+                kubectlJson("validatingwebhookconfiguration", validator).webhooks[0].failurePolicy === "Fail"
+                    ? true
+                    : undefined,
+            ),
+        );
+
+        // Injection: a user's Deployment in the labelled namespace comes back with the sidecar.
+        createApp();
+        const pods = await step("3. workload injected", () =>
+            waitForPods(APP, APP_NS, "istio-proxy", "docker.io/istio/proxyv2:1.29.6", 2),
+        );
+        // CNI mode: istiod's template adds the validation init container, not istio-init.
+        expect(Object.keys(pods[0].containers).sort()).toEqual(["istio-proxy", "istio-validation", APP].sort());
+
+        // Validation: istiod's webhook refuses an unparsable regex with its own message.
+        const refusal = applyRefusal(virtualService("reviews-broken", "(("));
+        expect(refusal).toContain('admission webhook "validation.istio.io" denied the request');
+        expect(refusal).toContain("missing closing )");
+        expect(exists("virtualservice", "reviews-broken", "-n", APP_NS)).toBe(false);
+        expect(applyRefusal(virtualService("reviews-valid", "^/reviews/.*"))).toBeUndefined();
+        kubectl("delete", "virtualservice", "reviews-valid", "-n", APP_NS);
+
+        // istioctl against the same cluster.
+        const precheck = istioctl("x", "precheck");
+        expect(precheck).toMatch(/No issues found when checking the cluster/);
+        const analyze = istioctl("analyze", "-A");
+        expect(analyze).not.toMatch(/^Error/m);
+        expect(istioctl("tag", "list")).toMatch(/^TAG\s+REVISION\s+NAMESPACES/m);
+        const [local] = localIstiods();
+        const version = istioctl("version", "--xds-address", `127.0.0.1:${local.ports.secureGrpc}`, "--insecure");
+        expect(version).toMatch(/control plane version: 1\.30\.3/);
+        saveArtifact("istioctl-checks.txt", [precheck, analyze, version].join("\n---\n"));
+    });
+
+    test("4. a re-apply changes nothing, also after istiod rewrote its webhooks", async () => {
+        const { ops } = await step("4. no-op preview", () => previewOps());
         expect(changes(ops)).toEqual([]);
         // The first refresh after an up finds nothing changed in the cluster; only the
         // stack's read of its own outputs (the version check's memory) sees the
         // outputs that up just wrote. A second refresh finds nothing at all.
-        const refreshed = await step("2. refresh", () => refreshOps());
+        const refreshed = await step("4. refresh", () => refreshOps());
         expect(changes(refreshed).map((o) => o.type)).toEqual(["pulumi:pulumi:StackReference"]);
-        expect(changes(await step("2. second refresh", () => refreshOps()))).toEqual([]);
-
-        // What istiod does once it serves: fill in caBundle, flip the validator to Fail.
-        const caBundle = Buffer.from("istiod-self-signed-root").toString("base64");
-        for (const kind of ["validatingwebhookconfiguration", "mutatingwebhookconfiguration"]) {
-            for (const name of kubectl("get", kind, "-o", "name").split("\n").filter(Boolean)) {
-                const webhooks = kubectlJson(name).webhooks as unknown[];
-                const ops = webhooks.flatMap((_, i) => [
-                    { op: "add", path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle },
-                    ...(kind.startsWith("validating")
-                        ? [{ op: "replace", path: `/webhooks/${i}/failurePolicy`, value: "Fail" }]
-                        : []),
-                ]);
-                kubectl("patch", name, "--type=json", "-p", JSON.stringify(ops));
-            }
-        }
-        const { ops: after } = await step("2. preview --refresh after webhook rewrite", () =>
+        expect(changes(await step("4. second refresh", () => refreshOps()))).toEqual([]);
+        // istiod filled in caBundle and flipped the validator in step 3, for real.
+        const { ops: after } = await step("4. preview --refresh after istiod's webhook rewrite", () =>
             previewOps({ refresh: true }),
         );
         expect(changes(after)).toEqual([]);
-        // Put the validator back to what a simulated cluster needs (no webhook can answer here).
-        for (const name of kubectl("get", "validatingwebhookconfiguration", "-o", "name").split("\n").filter(Boolean)) {
-            const webhooks = kubectlJson(name).webhooks as unknown[];
-            kubectl(
-                "patch",
-                name,
-                "--type=json",
-                "-p",
-                JSON.stringify(
-                    webhooks.map((_, i) => ({ op: "replace", path: `/webhooks/${i}/failurePolicy`, value: "Ignore" })),
-                ),
-            );
-        }
     });
 
-    test("3. the 1.29.6 -> 1.30.3 preview lists image and chart updates, a new CRD, and never replaces or deletes the namespace, CRDs or labels", async () => {
+    test("5. the 1.29.6 -> 1.30.3 preview lists image and chart updates, a new CRD and the sidecar restart, and never replaces or deletes the namespace, CRDs or labels", async () => {
+        await stack.setConfig("istio-mesh:sidecarRollout", {
+            value: JSON.stringify([{ namespace: APP_NS, kind: "Deployment", name: APP }]),
+        });
         await setVersion("1.30.3");
-        const { ops, stdout } = await step("3. upgrade preview", () => previewOps());
-        const file = saveArtifact("upgrade-preview-1.29.6-to-1.30.3.txt", stdout);
-        expect(fs.existsSync(file)).toBe(true);
+        const { ops, stdout } = await step("5. upgrade preview", () => previewOps());
+        saveArtifact("upgrade-preview-1.29.6-to-1.30.3.txt", stdout);
 
         // Nothing is replaced or deleted: not the namespace, the CRDs or the labels, and
         // not istiod's ConfigMaps either (a replacement of a same-named object is a delete).
@@ -285,8 +413,15 @@ describe("lifecycle on the local cluster", () => {
         expect(updated("istio-system/istiod")).toBe(true);
         expect(updated("istio-system/istio-ingressgateway")).toBe(true);
         expect(updated("virtualservices.networking.istio.io")).toBe(true);
-        expect(ops.filter((o) => o.op === "create").map((o) => o.urn.split("::").pop())).toEqual([
+        expect(
+            ops
+                .filter((o) => o.op === "create")
+                .map((o) => o.urn.split("::").pop())
+                .sort(),
+        ).toEqual([
             "istio-base-chart:trafficextensions.extensions.istio.io",
+            "istio-sidecars",
+            `istio-sidecars-${APP_NS}-deployment-${APP}`,
         ]);
         // The diff text a reviewer reads names the new images and chart versions.
         expect(stdout).toContain('"docker.io/istio/pilot:1.29.6" => "docker.io/istio/pilot:1.30.3"');
@@ -294,14 +429,23 @@ describe("lifecycle on the local cluster", () => {
         expect(stdout).toContain('"docker.io/istio/proxyv2:1.29.6" => "docker.io/istio/proxyv2:1.30.3"');
     });
 
-    test("4. upgrade to 1.30.3: the cluster runs the new versions and a second preview is empty", async () => {
-        const up = await step("4. upgrade to 1.30.3", () => stack.up(quiet));
+    test("6. upgrade to 1.30.3: the cluster runs the new versions, the listed workload's sidecars are replaced, a second preview is empty", async () => {
+        const up = await step("6. upgrade to 1.30.3", () => stack.up(quiet));
         expect(up.summary.result).toBe("succeeded");
         expect(images("istiod")).toEqual(["docker.io/istio/pilot:1.30.3"]);
-        expect(images("istio-ingressgateway")).toEqual(["docker.io/istio/proxyv2:1.30.3"]);
+        const [local] = localIstiods();
+        expect(local.image).toBe("docker.io/istio/pilot:1.30.3");
+        for (const gw of ["istio-ingressgateway", "istio-egressgateway"]) {
+            await waitForPods(gw, NS, "istio-proxy", "docker.io/istio/proxyv2:1.30.3", 1);
+        }
         expect(
             kubectlJson("daemonset", "istio-cni-node", "-n", "kube-system").spec.template.spec.containers[0].image,
         ).toBe("docker.io/istio/install-cni:1.30.3");
+        // The stack restarted the listed workload after the control plane: its new pods
+        // were injected by the upgraded istiod.
+        await step("6. workload pods carry the new proxy", () =>
+            waitForPods(APP, APP_NS, "istio-proxy", "docker.io/istio/proxyv2:1.30.3", 2),
+        );
         const crds = istioCrds();
         expect(crds).toHaveLength(15);
         expect(new Set(crds.map((c) => c.version))).toEqual(new Set(["1.30.3"]));
@@ -314,21 +458,21 @@ describe("lifecycle on the local cluster", () => {
         ]) {
             expect(exists("configmap", configMap, "-n", namespace)).toBe(true);
         }
-        const { ops } = await step("4. preview after upgrade", () => previewOps());
+        const { ops } = await step("6. preview after upgrade", () => previewOps());
         expect(changes(ops)).toEqual([]);
         expect(verify().code).toBe(0);
     });
 
-    test("9. bad config exits non-zero with a clear message and leaves the cluster byte-for-byte unchanged", async () => {
+    test("7. bad config exits non-zero with a clear message and leaves the cluster byte-for-byte unchanged", async () => {
         const before = clusterSnapshot();
         await stack.setConfig("istio-mesh:profile", { value: "demoo" });
-        const profileErr = await step("9. bad profile", () => failureOf(stack.up(quiet)));
+        const profileErr = await step("7. bad profile", () => failureOf(stack.up(quiet)));
         expect(String(profileErr)).toContain(
             'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
         );
         await stack.setConfig("istio-mesh:profile", { value: "demo" });
         await setVersion("1.30");
-        const versionErr = await step("9. malformed version", () => failureOf(stack.up(quiet)));
+        const versionErr = await step("7. malformed version", () => failureOf(stack.up(quiet)));
         expect(String(versionErr)).toContain(
             'istio-mesh:version: "1.30" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
         );
@@ -336,13 +480,13 @@ describe("lifecycle on the local cluster", () => {
         expect(clusterSnapshot()).toEqual(before);
     });
 
-    test("6. drift made by hand on istiod is shown by preview --refresh and repaired by up", async () => {
+    test("8. drift made by hand on istiod is shown by preview --refresh and repaired by up", async () => {
         const env = deployment("istiod").spec.template.spec.containers[0].env as { name: string; value?: string }[];
         const tunable = env.find((e) => e.value !== undefined && e.name.startsWith("PILOT_"));
         expect(tunable).toBeDefined();
         kubectl("scale", "deployment/istiod", "-n", NS, "--replicas=3");
         kubectl("set", "env", "deployment/istiod", "-n", NS, `${tunable?.name}=changed-by-hand`);
-        const { ops, stdout } = await step("6. drift preview --refresh", () => previewOps({ refresh: true }));
+        const { ops, stdout } = await step("8. drift preview --refresh", () => previewOps({ refresh: true }));
         saveArtifact("drift-preview.txt", stdout);
         // The plan updates istiod alone, and its diff shows what was changed by hand.
         expect(changes(ops).map((o) => `${o.op} ${o.urn.split("::").pop()}`)).toEqual([
@@ -350,7 +494,7 @@ describe("lifecycle on the local cluster", () => {
         ]);
         expect(stdout).toContain("changed-by-hand");
         expect(stdout).toContain("replicas");
-        await step("6. drift repair up --refresh", () => stack.up({ ...quiet, refresh: true }));
+        await step("8. drift repair up --refresh", () => stack.up({ ...quiet, refresh: true }));
         const repaired = deployment("istiod");
         expect(repaired.spec.replicas).toBe(1);
         expect(
@@ -358,7 +502,7 @@ describe("lifecycle on the local cluster", () => {
         ).toBe(tunable?.value);
     });
 
-    test("7. an update killed midway converges with the documented recovery and loses nothing", async () => {
+    test("9. an update killed midway converges with the documented recovery and loses nothing", async () => {
         // A change that takes a while to roll out: both gateways scale to 2.
         const config = await stack.getConfig("istio-mesh:gateways");
         const gateways = JSON.parse(config.value) as { replicas?: number }[];
@@ -366,20 +510,21 @@ describe("lifecycle on the local cluster", () => {
             value: JSON.stringify(gateways.map((g) => ({ ...g, replicas: 2 }))),
         });
 
-        await step("7. up killed mid-update", () => killUpMidway());
+        await step("9. up killed mid-update", () => killUpMidway());
         const [code, seconds] = await timed(async () => recover());
-        timings.push(["7. recovery (scripts/recover.sh)", seconds]);
+        timings.push(["9. recovery (scripts/recover.sh)", seconds]);
         expect(code).toBe(0);
         for (const gw of ["istio-ingressgateway", "istio-egressgateway"]) {
             expect(deployment(gw).status.readyReplicas).toBe(2);
+            await waitForPods(gw, NS, "istio-proxy", "docker.io/istio/proxyv2:1.30.3", 2);
         }
         const { ops } = await previewOps();
         expect(changes(ops)).toEqual([]);
         expect(verify().code).toBe(0);
     });
 
-    test("8. destroy removes Istio but keeps the CRDs and the default namespace's own labels; up re-installs over the kept CRDs", async () => {
-        const destroy = await step("8. destroy", () => stack.destroy(quiet));
+    test("10. destroy removes Istio but keeps the CRDs, the user's workload and the default namespace's own labels; up re-installs over the kept CRDs", async () => {
+        const destroy = await step("10. destroy", () => stack.destroy(quiet));
         expect(destroy.summary.result).toBe("succeeded");
         expect(exists("namespace", NS)).toBe(false);
         expect(exists("daemonset", "istio-cni-node", "-n", "kube-system")).toBe(false);
@@ -400,8 +545,10 @@ describe("lifecycle on the local cluster", () => {
         const labels = kubectlJson("namespace", "default").metadata.labels;
         expect(labels["istio-injection"]).toBeUndefined();
         expect(labels.team).toBe("payments");
+        expect(exists("deployment", APP, "-n", APP_NS)).toBe(true);
+        await waitFor("the local istiod to stop", 30, () => (localIstiods().length === 0 ? true : undefined));
 
-        const up = await step("8. re-install over kept CRDs", () => stack.up(quiet));
+        const up = await step("10. re-install over kept CRDs", () => stack.up(quiet));
         expect(up.summary.result).toBe("succeeded");
         expect(verify().code).toBe(0);
         const { ops } = await previewOps();
