@@ -2,7 +2,8 @@
 // same Istio on the same local cluster, and prints the figures. Not a test: the
 // machines are shared and noisy, so nothing here asserts a time.
 //
-//   pulumi   fresh `pulumi up`, no-op `pulumi preview`, upgrade preview 1.29.6 -> 1.30.3
+//   pulumi   fresh `pulumi up`, no-op `pulumi preview`, upgrade preview 1.29.6 -> 1.30.3,
+//            and a preview of a config with a typo (until its error is reported)
 //   helm     the same charts with the same values, `helm install --wait` in sequence, + addons
 //   istioctl `istioctl install` with the equivalent profile (demo + CNI)
 //
@@ -49,6 +50,17 @@ function seconds(fn: () => void): number {
     const start = process.hrtime.bigint();
     fn();
     return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Seconds until a command that must fail has failed. */
+function secondsToFailure(cmd: string, args: string[]): number {
+    const start = process.hrtime.bigint();
+    try {
+        execFileSync(cmd, args, { cwd: projectDir, stdio: "ignore" });
+    } catch {
+        return Number(process.hrtime.bigint() - start) / 1e9;
+    }
+    throw new Error(`${cmd} ${args.join(" ")} succeeded, but it was meant to fail`);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -173,7 +185,15 @@ async function main(): Promise<void> {
     fs.copyFileSync(path.join(projectDir, "Pulumi.local.yaml"), path.join(projectDir, `Pulumi.${STACK}.yaml`));
     sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
     pulumi("config", "set", "kubernetes:kubeconfig", kubeconfig);
-    const r: Record<string, number[]> = { up: [], noop: [], upgrade: [], helm: [], istioctl: [], peakKb: [] };
+    const r: Record<string, number[]> = {
+        up: [],
+        noop: [],
+        upgrade: [],
+        badConfig: [],
+        helm: [],
+        istioctl: [],
+        peakKb: [],
+    };
     for (let i = 1; i <= runs; i++) {
         console.error(`bench: run ${i}/${runs}`);
         pulumi("config", "set", "istio-mesh:version", TARGET);
@@ -181,6 +201,9 @@ async function main(): Promise<void> {
         r.up.push(up.seconds);
         r.peakKb.push(up.peakKb);
         r.noop.push(seconds(() => pulumi("preview", "--expect-no-changes")));
+        pulumi("config", "set", "istio-mesh:profile", "demoo");
+        r.badConfig.push(secondsToFailure("pulumi", ["preview", "--stack", STACK]));
+        pulumi("config", "set", "istio-mesh:profile", "demo");
         pulumi("destroy", "--yes");
         purgeCrds();
 
@@ -208,6 +231,7 @@ async function main(): Promise<void> {
     console.log(row("pulumi up (fresh install)", m.up));
     console.log(row("pulumi preview (no-op)", m.noop));
     console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade));
+    console.log(row("pulumi preview (config typo, until the error)", m.badConfig));
     console.log(row("helm install --wait chain", m.helm));
     console.log(row("istioctl install", m.istioctl));
     console.log(
