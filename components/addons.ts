@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonExposure, isRemoteSource } from "./config";
-import { ownDeclaredFields, skipServiceSettleWait } from "./transforms";
+import { chainTransforms, ownDeclaredFields, skipServiceSettleWait } from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
 export const ADDON_UI: Record<
@@ -70,7 +70,10 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             "istio-mesh:index:ObservabilityAddons",
             name,
             {},
-            { ...opts, transforms: [...(opts?.transforms ?? []), ownDeclaredFields, skipServiceSettleWait] },
+            {
+                ...opts,
+                transforms: [...(opts?.transforms ?? []), chainTransforms(ownDeclaredFields, skipServiceSettleWait)],
+            },
         );
         const urls: Record<string, pulumi.Input<string>> = {};
         for (const addon of args.addons) {

@@ -5,7 +5,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
-import { ignoreIstiodOwnedWebhookFields, ownDeclaredFields, skipServiceSettleWait } from "./transforms";
+import {
+    chainTransforms,
+    ignoreIstiodOwnedWebhookFields,
+    ownDeclaredFields,
+    skipServiceSettleWait,
+} from "./transforms";
 import { chartLocation, IstioChart, Values } from "./values";
 
 export interface IstioChartArgs {
@@ -38,10 +43,12 @@ export function istioChart(
         {
             ...opts,
             transforms: [
-                ownDeclaredFields,
-                ignoreIstiodOwnedWebhookFields,
-                skipServiceSettleWait,
-                ...(args.transforms ?? []),
+                chainTransforms(
+                    ownDeclaredFields,
+                    ignoreIstiodOwnedWebhookFields,
+                    skipServiceSettleWait,
+                    ...(args.transforms ?? []),
+                ),
             ],
         },
     );

@@ -84,3 +84,23 @@ export const ignoreIstiodOwnedWebhookFields: pulumi.ResourceTransform = (args) =
               },
           }
         : undefined;
+
+/**
+ * One transform that applies each of `transforms` in turn. Every registered
+ * transform is a round trip between the engine and the program for every child
+ * of a chart; chaining them in the program makes it one round trip per child.
+ */
+export function chainTransforms(...transforms: pulumi.ResourceTransform[]): pulumi.ResourceTransform {
+    return async (args) => {
+        let current: pulumi.ResourceTransformArgs = args;
+        let changed = false;
+        for (const transform of transforms) {
+            const result = await transform(current);
+            if (result) {
+                current = { ...current, props: result.props, opts: result.opts };
+                changed = true;
+            }
+        }
+        return changed ? { props: current.props, opts: current.opts } : undefined;
+    };
+}

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
+    chainTransforms,
     CRD_TYPE,
     DEPLOYMENT_TYPE,
     ignoreIstiodOwnedWebhookFields,
@@ -71,5 +72,27 @@ describe("Service awaits", () => {
     });
     test("a LoadBalancer Service is awaited: its address is an output of the stack", () => {
         expect(apply(skipServiceSettleWait, SERVICE_TYPE, { spec: { type: "LoadBalancer" } })).toBeUndefined();
+    });
+});
+
+describe("chainTransforms", () => {
+    test("applies every transform in turn, each seeing the previous one's result", async () => {
+        const chained = chainTransforms(ownDeclaredFields, skipServiceSettleWait);
+        const result = await chained({
+            type: SERVICE_TYPE,
+            name: "istiod",
+            custom: true,
+            props: { metadata: { name: "istiod" }, spec: { type: "ClusterIP" } },
+            opts: {},
+        });
+        expect((result?.props as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({
+            "pulumi.com/patchForce": "true",
+            "pulumi.com/skipAwait": "true",
+        });
+    });
+
+    test("says nothing changed when no transform applies", async () => {
+        const chained = chainTransforms(retainCrds(true), ignoreIstiodOwnedWebhookFields);
+        expect(await chained({ type: SERVICE_TYPE, name: "x", custom: true, props: {}, opts: {} })).toBeUndefined();
     });
 });
