@@ -17,6 +17,7 @@
 # Usage: scripts/cluster.sh up|down|status
 # Env:   ISTIO_MESH_CLUSTER_DIR   state folder (default <project>/.cluster)
 #        ISTIO_MESH_CLUSTER_PORT  API server port (default: 6443, or the next free one)
+#        ISTIO_MESH_CLUSTER_NODES number of simulated nodes (default 3)
 # Needs: scripts/toolchain.sh etcd kube kwok (binaries), kubectl, openssl.
 set -euo pipefail
 
@@ -33,7 +34,12 @@ KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 MARKER="$CLUSTER_DIR/.istio-mesh-cluster"
 # Start order; `down` stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok local-istiod)
-NODES=(kwok-node-0 kwok-node-1 kwok-node-2)
+# Simulated nodes are cheap: the benchmark's scale mode asks for hundreds.
+# A running cluster keeps the count it was started with (status, health checks).
+NODE_COUNT="${ISTIO_MESH_CLUSTER_NODES:-$(cat "$CLUSTER_DIR/node-count" 2>/dev/null || echo 3)}"
+[[ "$NODE_COUNT" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "cluster: ISTIO_MESH_CLUSTER_NODES=$NODE_COUNT is not a node count from 1 to 9999" >&2; exit 2; }
+NODES=()
+for ((i = 0; i < NODE_COUNT; i++)); do NODES+=("kwok-node-$i"); done
 SERVICE_CIDR=10.96.0.0/16
 POD_CIDR=10.244.0.0/16
 STAGES_DIR="$TOOLCHAIN_DIR/kwok-stages"
@@ -237,6 +243,7 @@ cmd_up() {
 
   mkdir -p "$CLUSTER_DIR"/{pids,logs,kwok}
   touch "$MARKER"
+  echo "$NODE_COUNT" >"$CLUSTER_DIR/node-count"
   # A failed `up` stops what it started but keeps the folder, for its logs; the
   # next `up` (or `down`) clears it.
   trap up_failed EXIT

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the real Pulumi CLI through the Automation API,
 // and kubectl against the local cluster to check what the engine claims.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -88,17 +88,12 @@ export async function waitFor<T>(what: string, seconds: number, check: () => T |
     }
 }
 
-/** istioctl against the local cluster; throws with its output when it exits non-zero. */
+/** istioctl against the local cluster: its stdout and stderr (where some commands report); throws when it exits non-zero. */
 export function istioctl(...args: string[]): string {
-    try {
-        return execFileSync("istioctl", ["--kubeconfig", kubeconfig, ...args], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-    } catch (e) {
-        const err = e as { status: number; stdout: string; stderr: string };
-        throw new Error(`istioctl ${args.join(" ")} exited ${err.status}:\n${err.stdout}\n${err.stderr}`);
-    }
+    const r = spawnSync("istioctl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+    const output = `${r.stdout}${r.stderr}`;
+    if (r.status !== 0) throw new Error(`istioctl ${args.join(" ")} exited ${r.status ?? r.signal}:\n${output}`);
+    return output;
 }
 
 /** What the local cluster's supervisor records about each istiod process it runs (scripts/local-istiod.ts). */
