@@ -9,12 +9,11 @@
 //
 // Each figure is the median of BENCH_RUNS runs (default 3). Peak memory is the
 // high-water mark of the Node.js process that runs the Pulumi program.
-import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { findProjectDir, parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
+import { parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
 import {
     baseValues,
     chartLocation,
@@ -24,79 +23,16 @@ import {
     istiodValues,
     Values,
 } from "../components/values";
+import { benchCluster, median, projectDir, pulumiWithPeakMemory, seconds, secondsToFailure } from "./bench-lib";
 
-const projectDir = findProjectDir(__dirname);
-const clusterDir = process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster");
-const kubeconfig = path.join(clusterDir, "kubeconfig");
+const { kubeconfig, sh, kubectl, purgeCrds } = benchCluster(
+    process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
+);
 const runs = Number(process.env.BENCH_RUNS ?? "3");
 const STACK = "bench";
 const TARGET = "1.30.3";
 const PREVIOUS = "1.29.6";
-
-function sh(cmd: string, args: string[], opts: { quiet?: boolean } = {}): string {
-    return execFileSync(cmd, args, {
-        cwd: projectDir,
-        encoding: "utf8",
-        maxBuffer: 256 * 1024 * 1024,
-        stdio: ["ignore", "pipe", opts.quiet ? "pipe" : "inherit"],
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-    });
-}
-
 const pulumi = (...args: string[]) => sh("pulumi", [...args, "--stack", STACK]);
-const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
-
-function seconds(fn: () => void): number {
-    const start = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-/** Seconds until a command that must fail has failed. */
-function secondsToFailure(cmd: string, args: string[]): number {
-    const start = process.hrtime.bigint();
-    try {
-        execFileSync(cmd, args, { cwd: projectDir, stdio: "ignore" });
-    } catch {
-        return Number(process.hrtime.bigint() - start) / 1e9;
-    }
-    throw new Error(`${cmd} ${args.join(" ")} succeeded, but it was meant to fail`);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Peak RSS (kB) of the Pulumi program's Node.js process while `args` runs. */
-function pulumiWithPeakMemory(args: string[]): Promise<{ seconds: number; peakKb: number }> {
-    return new Promise((resolve, reject) => {
-        const start = process.hrtime.bigint();
-        const child = spawn("pulumi", [...args, "--stack", STACK], { cwd: projectDir, stdio: "ignore" });
-        let peakKb = 0;
-        const poll = setInterval(() => {
-            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-                try {
-                    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                    if (!cmdline.includes("@pulumi/pulumi/cmd/run")) continue;
-                    const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-                    if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-                } catch {
-                    // the process ended between listing and reading
-                }
-            }
-        }, 100);
-        child.on("exit", (code) => {
-            clearInterval(poll);
-            if (code !== 0) reject(new Error(`pulumi ${args.join(" ")} exited ${code}`));
-            else resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakKb });
-        });
-    });
-}
-
-function purgeCrds(): void {
-    const crds = kubectl("get", "crd", "-o", "name")
-        .split("\n")
-        .filter((n) => n.endsWith(".istio.io"));
-    if (crds.length > 0) kubectl("delete", "--wait=true", ...crds);
-}
 
 function localConfig(version: string): StackConfig {
     const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
@@ -197,7 +133,7 @@ async function main(): Promise<void> {
     for (let i = 1; i <= runs; i++) {
         console.error(`bench: run ${i}/${runs}`);
         pulumi("config", "set", "istio-mesh:version", TARGET);
-        const up = await pulumiWithPeakMemory(["up", "--yes", "--skip-preview"]);
+        const up = await pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]);
         r.up.push(up.seconds);
         r.peakKb.push(up.peakKb);
         r.noop.push(seconds(() => pulumi("preview", "--expect-no-changes")));

@@ -1,0 +1,167 @@
+// `npm run bench -- --scale`: how the stack's cost grows with the cluster. For each
+// N (BENCH_SCALE_SIZES, default "10,100,500") it starts a local cluster of its own
+// with N simulated nodes, creates N namespaces with one Deployment each, and
+// deploys the local stack with those N namespaces under `injectionNamespaces` and
+// the N Deployments under `sidecarRollout`. It times a fresh `pulumi up` (which
+// labels the namespaces and restarts the workloads, so istiod injects N pods), a
+// no-op preview and the 1.29.6 -> 1.30.3 upgrade preview, and records the
+// program's peak memory. Figures go to artifacts/bench-scale.{md,json,svg}.
+// Not a test: nothing here asserts a time.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { benchCluster, projectDir, pulumiWithPeakMemory, seconds } from "./bench-lib";
+
+const STACK = "bench-scale";
+const FROM = "1.29.6";
+const TO = "1.30.3";
+const sizes = (process.env.BENCH_SCALE_SIZES ?? "10,100,500").split(",").map(Number);
+const cluster = benchCluster(path.join(projectDir, ".cluster-scale"));
+const artifacts = path.join(projectDir, "artifacts");
+
+interface ScaleRow {
+    n: number;
+    resources: number;
+    up: number;
+    noop: number;
+    upgrade: number;
+    peakMiB: number;
+}
+
+/** scripts/cluster.sh for the scale cluster; the node count comes from ISTIO_MESH_CLUSTER_NODES. */
+function clusterScript(command: "up" | "down"): void {
+    cluster.sh("bash", [path.join(projectDir, "scripts/cluster.sh"), command], { quiet: true });
+}
+
+/** The local stack's settings, with the N namespaces and workloads, as the stack file of the scale stack. */
+function writeStackFile(namespaces: string[], workloads: object[]): void {
+    const local = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    const config = {
+        ...local.config,
+        "kubernetes:kubeconfig": cluster.kubeconfig,
+        "istio-mesh:version": FROM,
+        "istio-mesh:injectionNamespaces": namespaces,
+        "istio-mesh:sidecarRollout": workloads,
+    };
+    fs.writeFileSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), yaml.dump({ config }));
+}
+
+/** N namespaces `scale-<i>`, each with a one-replica Deployment `app`, created before the stack. */
+function createWorkloads(n: number): { namespaces: string[]; workloads: object[] } {
+    const namespaces = Array.from({ length: n }, (_, i) => `scale-${i}`);
+    const docs = namespaces.flatMap((ns) => [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+        {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "app", namespace: ns },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: { app: "app" } },
+                template: {
+                    metadata: { labels: { app: "app" } },
+                    spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] },
+                },
+            },
+        },
+    ]);
+    cluster.sh("kubectl", ["apply", "-f", "-"], { quiet: true, input: JSON.stringify({ kind: "List", items: docs }) });
+    return {
+        namespaces,
+        workloads: namespaces.map((namespace) => ({ namespace, kind: "Deployment", name: "app" })),
+    };
+}
+
+async function measure(n: number): Promise<ScaleRow> {
+    process.env.ISTIO_MESH_CLUSTER_DIR = cluster.clusterDir;
+    process.env.ISTIO_MESH_CLUSTER_NODES = String(n);
+    clusterScript("down");
+    clusterScript("up");
+    const { namespaces, workloads } = createWorkloads(n);
+    const pulumi = (...args: string[]) => cluster.sh("pulumi", [...args, "--stack", STACK], { quiet: true });
+    writeStackFile(namespaces, workloads);
+    cluster.sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
+    try {
+        console.error(`bench-scale: N=${n}: up`);
+        const up = await pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]);
+        const resources = (JSON.parse(pulumi("stack", "export")) as { deployment: { resources: unknown[] } }).deployment
+            .resources.length;
+        console.error(`bench-scale: N=${n}: previews`);
+        const noop = seconds(() => pulumi("preview", "--expect-no-changes"));
+        pulumi("config", "set", "istio-mesh:version", TO);
+        const upgrade = seconds(() => pulumi("preview", "--diff"));
+        return { n, resources, up: up.seconds, noop, upgrade, peakMiB: up.peakKb / 1024 };
+    } finally {
+        cluster.sh("pulumi", ["stack", "rm", "--yes", "--force", STACK], { quiet: true });
+        fs.rmSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), { force: true });
+        clusterScript("down");
+    }
+}
+
+/** Least-squares slope and intercept of y over x. */
+function fit(xs: number[], ys: number[]): { slope: number; intercept: number } {
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const slope = sxx === 0 ? 0 : sxy / sxx;
+    return { slope, intercept: my - slope * mx };
+}
+
+async function main(): Promise<void> {
+    const rows: ScaleRow[] = [];
+    for (const n of sizes) rows.push(await measure(n));
+    const lines = [
+        `Istio ${FROM} local stack with N namespaces labelled and N workloads restarted, on N simulated nodes (one run each):`,
+        "",
+        "| N | resources in state | pulumi up (s) | no-op preview (s) | upgrade preview (s) | peak memory (MiB) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...rows.map(
+            (r) =>
+                `| ${r.n} | ${r.resources} | ${r.up.toFixed(1)} | ${r.noop.toFixed(1)} | ${r.upgrade.toFixed(1)} | ${r.peakMiB.toFixed(0)} |`,
+        ),
+        "",
+        "Cost per extra namespace + workload (least-squares slope over N):",
+    ];
+    const ns = rows.map((r) => r.n);
+    for (const [name, key, unit] of [
+        ["pulumi up", "up", "s"],
+        ["no-op preview", "noop", "s"],
+        ["upgrade preview", "upgrade", "s"],
+        ["peak memory", "peakMiB", "MiB"],
+    ] as const) {
+        const { slope, intercept } = fit(
+            ns,
+            rows.map((r) => r[key]),
+        );
+        // Linear growth: the per-N cost between the two largest sizes is no more than
+        // the overall slope by much; a quadratic term would make it grow with N.
+        const last = rows.length >= 2 ? rows.slice(-2) : rows;
+        const marginal = last.length === 2 ? (last[1][key] - last[0][key]) / (last[1].n - last[0].n) : slope;
+        lines.push(
+            `- ${name}: ${(slope * 1000).toFixed(1)} m${unit} per N overall (intercept ${intercept.toFixed(1)} ${unit}), ${(marginal * 1000).toFixed(1)} m${unit} per N between the two largest sizes`,
+        );
+    }
+    const table = lines.join("\n");
+    fs.mkdirSync(artifacts, { recursive: true });
+    fs.writeFileSync(path.join(artifacts, "bench-scale.md"), table + "\n");
+    fs.writeFileSync(path.join(artifacts, "bench-scale.json"), JSON.stringify(rows, null, 2));
+    cluster.sh(
+        "node",
+        [
+            path.join(projectDir, "scripts/plot-scale.mjs"),
+            path.join(artifacts, "bench-scale.json"),
+            path.join(artifacts, "bench-scale.svg"),
+        ],
+        { quiet: true },
+    );
+    console.log(table);
+    console.log(`chart: ${path.join(artifacts, "bench-scale.svg")}`);
+}
+
+main().catch((e: Error) => {
+    console.error(`bench-scale: ${e.message}`);
+    process.exit(1);
+});
