@@ -67,7 +67,10 @@ function createWorkloads(n: number): { namespaces: string[]; workloads: object[]
             },
         },
     ]);
-    cluster.sh("kubectl", ["apply", "-f", "-"], { quiet: true, input: JSON.stringify({ kind: "List", items: docs }) });
+    cluster.sh("kubectl", ["apply", "-f", "-"], {
+        quiet: true,
+        input: JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }),
+    });
     return {
         namespaces,
         workloads: namespaces.map((namespace) => ({ namespace, kind: "Deployment", name: "app" })),
@@ -126,22 +129,22 @@ async function main(): Promise<void> {
         "Cost per extra namespace + workload (least-squares slope over N):",
     ];
     const ns = rows.map((r) => r.n);
-    for (const [name, key, unit] of [
-        ["pulumi up", "up", "s"],
-        ["no-op preview", "noop", "s"],
-        ["upgrade preview", "upgrade", "s"],
-        ["peak memory", "peakMiB", "MiB"],
+    for (const [name, key, unit, perN] of [
+        ["pulumi up", "up", "s", "ms"],
+        ["no-op preview", "noop", "s", "ms"],
+        ["upgrade preview", "upgrade", "s", "ms"],
+        ["peak memory", "peakMiB", "MiB", "KiB"],
     ] as const) {
         const { slope, intercept } = fit(
             ns,
             rows.map((r) => r[key]),
         );
-        // Linear growth: the per-N cost between the two largest sizes is no more than
-        // the overall slope by much; a quadratic term would make it grow with N.
-        const last = rows.length >= 2 ? rows.slice(-2) : rows;
+        // Linear growth: the cost per N between the two largest sizes stays near the
+        // overall slope; a quadratic term would make it grow with N.
+        const last = rows.slice(-2);
         const marginal = last.length === 2 ? (last[1][key] - last[0][key]) / (last[1].n - last[0].n) : slope;
         lines.push(
-            `- ${name}: ${(slope * 1000).toFixed(1)} m${unit} per N overall (intercept ${intercept.toFixed(1)} ${unit}), ${(marginal * 1000).toFixed(1)} m${unit} per N between the two largest sizes`,
+            `- ${name}: ${(slope * 1000).toFixed(1)} ${perN} per N overall (intercept ${intercept.toFixed(1)} ${unit}), ${(marginal * 1000).toFixed(1)} ${perN} per N between the two largest sizes`,
         );
     }
     const table = lines.join("\n");

@@ -343,21 +343,28 @@ describe("lifecycle on the local cluster", () => {
         // failurePolicy: set the validator open by hand; istiod closes it again once it
         // has seen its own webhook reject invalid config.
         const validator = "istio-validator-istio-system";
-        kubectl(
-            "patch",
-            "validatingwebhookconfiguration",
-            validator,
-            "--type=json",
-            "-p",
-            JSON.stringify([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }]),
-        );
-        await step("3. istiod restores the validator's failurePolicy", () =>
-            waitFor("istiod to switch its validator back to Fail", 60, () =>
-                kubectlJson("validatingwebhookconfiguration", validator).webhooks[0].failurePolicy === "Fail"
-                    ? true
-                    : undefined,
+        const opened = JSON.parse(
+            kubectl(
+                "patch",
+                "validatingwebhookconfiguration",
+                validator,
+                "--type=json",
+                "-o",
+                "json",
+                "-p",
+                JSON.stringify([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Ignore" }]),
             ),
         );
+        expect(opened.webhooks[0].failurePolicy).toBe("Ignore");
+        const restored = await step("3. istiod restores the validator's failurePolicy", () =>
+            waitFor("istiod to switch its validator back to Fail", 60, () => {
+                const w = kubectlJson("validatingwebhookconfiguration", validator, "--show-managed-fields");
+                return w.webhooks[0].failurePolicy === "Fail" ? w : undefined;
+            }),
+        );
+        // It was istiod that closed it, after the hand edit.
+        expect(Number(restored.metadata.resourceVersion)).toBeGreaterThan(Number(opened.metadata.resourceVersion));
+        expect(restored.metadata.managedFields.map((m: { manager: string }) => m.manager)).toContain("pilot-discovery");
 
         // Injection: a user's Deployment in the labelled namespace comes back with the sidecar.
         createApp();
