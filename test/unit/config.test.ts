@@ -1,5 +1,12 @@
 import * as path from "path";
-import { ConfigError, parseStackConfig, StackConfig } from "../../components/config";
+import {
+    ConfigError,
+    parseStackConfig,
+    STACK_MANAGED_ISTIOD_VALUES,
+    STACK_SETTINGS,
+    StackConfig,
+} from "../../components/config";
+import { istiodValues } from "../../components/values";
 
 const shared = path.resolve(__dirname, "../../../shared/istio");
 
@@ -120,7 +127,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { gateways: [{ kind: "ingress" }] },
-            "istio-mesh:gateways[0].name: null is required: every gateway needs a name (a DNS label such as istio-ingressgateway)",
+            "istio-mesh:gateways[0].name: is required; every gateway needs a name, a DNS label such as istio-ingressgateway",
         ],
         [
             { gateways: [{ name: "gw", kind: "sideways" }] },
@@ -144,7 +151,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { gateways: [{ name: "gw" }, { name: "gw" }] },
-            'istio-mesh:gateways[1].name: "gw" is used by two gateways; names must be unique',
+            'istio-mesh:gateways[1].name: "gw" is a duplicate of gateways[0].name; gateway names must be unique, across namespaces too, as each one also names the gateway\'s Pulumi resource',
         ],
         [
             { upgradeStrategy: "blue-green" },
@@ -156,7 +163,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { revision: "1.30.3" },
-            'istio-mesh:revision: "1.30.3" is not a valid revision; use a DNS label such as 1-30-3 (not "default"), or "" for the default revision',
+            'istio-mesh:revision: "1.30.3" is not a valid revision; use a DNS label of at most 56 characters such as 1-30-3 (not "default"), or "" for the default revision',
         ],
         [{ mesh: { tracingSampling: 150 } }, "istio-mesh:mesh.tracingSampling: 150 is not a percentage from 0 to 100"],
         [
@@ -169,7 +176,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { profile: "demo", addons: { expose: { mode: "host" } } },
-            "istio-mesh:addons.expose.domain: null is required with mode host: addons are served as <addon>.<domain>, e.g. domain mesh.example.com",
+            "istio-mesh:addons.expose.domain: is required; mode host serves the addons as <addon>.<domain>, e.g. domain mesh.example.com",
         ],
         [
             { profile: "minimal", addons: { grafana: true, expose: { mode: "host", domain: "mesh.example.com" } } },
@@ -179,7 +186,10 @@ describe("stack config errors name the key, the value and what is allowed", () =
             { addons: { expose: { mode: "nodePort" } } },
             'istio-mesh:addons.expose.mode: "nodePort" exposes no addon: enable one of prometheus, grafana, kiali, jaeger',
         ],
-        [{ injectionNamespaces: ["Default"] }, 'istio-mesh:injectionNamespaces: "Default" is not a namespace name'],
+        [
+            { injectionNamespaces: ["Default"] },
+            "istio-mesh:injectionNamespaces[0]: \"Default\" is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+        ],
         [
             { profile: "demo", namespace: "mesh" },
             'istio-mesh:namespace: "mesh" cannot hold the addons (prometheus, grafana, kiali, jaeger): the release\'s addon manifests are written for istio-system; turn them off under addons or keep namespace istio-system',
@@ -200,5 +210,529 @@ describe("stack config errors name the key, the value and what is allowed", () =
 
     test("every problem is reported at once", () => {
         expect(problems({ profile: "x", version: "y", namespace: "Bad_NS" })).toHaveLength(3);
+    });
+});
+
+// Issue 8, part 4: every bad input is refused up front, one test per class of problem.
+describe("names that collide with what the stack itself creates are refused", () => {
+    const taken = (name: string, namespace: string, owner: string) =>
+        `istio-mesh:gateways[0].name: "${name}" is taken in namespace ${namespace} by ${owner}; choose another name or namespace`;
+    const istiod = "istiod (its Deployment, Service and ServiceAccount are istiod or istiod-<revision>)";
+
+    test.each([
+        [{ gateways: [{ name: "istiod" }] }, taken("istiod", "istio-system", istiod)],
+        [{ revision: "1-29-6", gateways: [{ name: "istiod-1-29-6" }] }, taken("istiod-1-29-6", "istio-system", istiod)],
+        [
+            { profile: "demo", gateways: [{ name: "grafana" }] },
+            taken("grafana", "istio-system", "addon grafana (its Deployment or Services)"),
+        ],
+        [
+            { addons: { jaeger: true }, gateways: [{ name: "tracing" }] },
+            taken("tracing", "istio-system", "addon jaeger (its Deployment or Services)"),
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "nodePort" } }, gateways: [{ name: "kiali-nodeport" }] },
+            taken("kiali-nodeport", "istio-system", "addon kiali's node-port Service"),
+        ],
+        [
+            { profile: "ambient", gateways: [{ name: "ztunnel" }] },
+            taken("ztunnel", "istio-system", "ztunnel (its DaemonSet and ServiceAccount)"),
+        ],
+        [
+            { cni: { enabled: true }, gateways: [{ name: "istio-cni", namespace: "kube-system" }] },
+            taken("istio-cni", "kube-system", "the CNI plugin's ServiceAccount"),
+        ],
+        [
+            { gateways: [{ name: "edge" }, { name: "edge", namespace: "other" }] },
+            'istio-mesh:gateways[1].name: "edge" is a duplicate of gateways[0].name; gateway names must be unique, across namespaces too, as each one also names the gateway\'s Pulumi resource',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+
+    test("a name is free where the stack has nothing of that name", () => {
+        expect(
+            parse({ profile: "demo", gateways: [{ name: "grafana", namespace: "edge" }] }).gateways[0],
+        ).toMatchObject({
+            name: "grafana",
+            namespace: "edge",
+        });
+        expect(parse({ gateways: [{ name: "grafana" }] }).gateways[0].name).toBe("grafana");
+    });
+});
+
+describe("ports and node ports are unique and in range", () => {
+    const nodePortGateway = (name: string, ports: unknown[]) => ({ name, serviceType: "NodePort", ports });
+
+    test.each([
+        [
+            {
+                gateways: [
+                    nodePortGateway("gw", [
+                        { name: "http", port: 80 },
+                        { name: "web", port: 80 },
+                    ]),
+                ],
+            },
+            "istio-mesh:gateways[0].ports[1].port: 80 is a duplicate of gateways[0].ports[0].port; the ports of a Service must differ",
+        ],
+        [
+            {
+                gateways: [
+                    nodePortGateway("gw", [
+                        { name: "http", port: 80 },
+                        { name: "http", port: 8080 },
+                    ]),
+                ],
+            },
+            'istio-mesh:gateways[0].ports[1].name: "http" is a duplicate of gateways[0].ports[0].name; port names must differ within a gateway',
+        ],
+        [
+            {
+                gateways: [
+                    nodePortGateway("a", [{ name: "http", port: 80, nodePort: 31380 }]),
+                    nodePortGateway("b", [{ name: "http", port: 80, nodePort: "31380" }]),
+                ],
+            },
+            'istio-mesh:gateways[1].ports[0].nodePort: "31380" is a duplicate of gateways[0].ports[0].nodePort; a node port serves one Service in the whole cluster',
+        ],
+        [
+            {
+                profile: "demo",
+                gateways: [nodePortGateway("gw", [{ name: "http", port: 80, nodePort: 32000 }])],
+                addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } },
+            },
+            "istio-mesh:addons.expose.nodePorts.grafana: 32000 is a duplicate of gateways[0].ports[0].nodePort; a node port serves one Service in the whole cluster",
+        ],
+        [
+            { gateways: [nodePortGateway("gw", [{ name: "http", port: 0 }])] },
+            "istio-mesh:gateways[0].ports[0].port: 0 is not a whole number from 1 to 65535",
+        ],
+        [
+            { gateways: [nodePortGateway("gw", [{ name: "http", port: 80, targetPort: 65536 }])] },
+            "istio-mesh:gateways[0].ports[0].targetPort: 65536 is not a whole number from 1 to 65535",
+        ],
+        [
+            { gateways: [nodePortGateway("gw", [{ name: "http", port: 80, nodePort: 32768 }])] },
+            "istio-mesh:gateways[0].ports[0].nodePort: 32768 is not a whole number from 30000 to 32767",
+        ],
+        [
+            { gateways: [nodePortGateway("gw", [{ name: "http", port: 80, protocol: "UDP" }])] },
+            'istio-mesh:gateways[0].ports[0].protocol: "UDP" is not a known setting; allowed: name, port, targetPort, nodePort',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
+
+describe("names within Kubernetes' rules and length limits", () => {
+    const label63 = "a".repeat(64);
+    test.each([
+        [
+            { gateways: [{ name: `gw-${"x".repeat(61)}` }] },
+            `istio-mesh:gateways[0].name: "gw-${"x".repeat(56)}… is not a valid gateway name; it names the gateway's Deployment and Service, so use a DNS label that starts with a letter, at most 63 characters, such as istio-ingressgateway`,
+        ],
+        [
+            { gateways: [{ name: "1st" }] },
+            'istio-mesh:gateways[0].name: "1st" is not a valid gateway name; it names the gateway\'s Deployment and Service, so use a DNS label that starts with a letter, at most 63 characters, such as istio-ingressgateway',
+        ],
+        [
+            { namespace: label63 },
+            `istio-mesh:namespace: "${"a".repeat(59)}… is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters`,
+        ],
+        [
+            { revision: "r".repeat(57) },
+            `istio-mesh:revision: "${"r".repeat(57)}" is not a valid revision; use a DNS label of at most 56 characters such as 1-30-3 (not "default"), or "" for the default revision`,
+        ],
+        [
+            { cni: { namespace: "Kube_System" } },
+            "istio-mesh:cni.namespace: \"Kube_System\" is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "host", domain: `${label63}.example.com` } } },
+            `istio-mesh:addons.expose.domain: "${"a".repeat(59)}… is not a valid domain; use a DNS name such as mesh.example.com: lowercase labels of at most 63 characters, at most 242 characters in all`,
+        ],
+        [
+            { sidecarRollout: [{ namespace: "shop", name: "Web_1" }] },
+            "istio-mesh:sidecarRollout[0].name: \"Web_1\" is not a valid workload name; use a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+
+    test("the longest names that fit are accepted", () => {
+        const c = parse({ revision: "r".repeat(56), gateways: [{ name: `g${"x".repeat(62)}` }] });
+        expect(c.revision).toHaveLength(56);
+        expect(c.gateways[0].name).toHaveLength(63);
+    });
+});
+
+describe("the control plane namespace is one of the stack's own", () => {
+    test.each(["kube-system", "kube-public", "kube-node-lease", "default"])("%s", (namespace) => {
+        expect(problems({ namespace })).toEqual([
+            `istio-mesh:namespace: "${namespace}" is not a valid control-plane namespace: Kubernetes keeps kube-system, kube-public, kube-node-lease and default for itself, and the stack deletes its namespace on destroy; use one of its own such as istio-system`,
+        ]);
+    });
+});
+
+describe("istiodValues cannot override what the stack sets", () => {
+    test.each([
+        [
+            { revision: "canary" },
+            'istio-mesh:istiodValues.revision: "canary" is set by the stack; use istio-mesh:revision instead',
+        ],
+        [
+            { profile: "demo" },
+            'istio-mesh:istiodValues.profile: "demo" is set by the stack; use istio-mesh:profile instead',
+        ],
+        [
+            { global: { istioNamespace: "mesh" } },
+            'istio-mesh:istiodValues.global.istioNamespace: "mesh" is set by the stack; use istio-mesh:namespace instead',
+        ],
+        [
+            { pilot: { cni: { enabled: true } } },
+            "istio-mesh:istiodValues.pilot.cni.enabled: true is set by the stack; use istio-mesh:cni.enabled instead",
+        ],
+        [
+            { meshConfig: { outboundTrafficPolicy: { mode: "REGISTRY_ONLY" } } },
+            'istio-mesh:istiodValues.meshConfig.outboundTrafficPolicy: {"mode":"REGISTRY_ONLY"} is set by the stack; use istio-mesh:mesh.outboundTrafficPolicy instead',
+        ],
+        [
+            { base: { validationFailurePolicy: "Ignore" } },
+            'istio-mesh:istiodValues.base.validationFailurePolicy: "Ignore" is set by the stack; it is Fail on purpose: istiod switches its webhook to Fail itself, and Ignore would let invalid config through while istiod starts',
+        ],
+        [
+            { pilot: { autoscaleEnabled: false } },
+            "istio-mesh:istiodValues.pilot.autoscaleEnabled: false is set by the stack; it is off in profile demo and on in the others; size istiod with pilot.replicaCount (demo) or pilot.autoscaleMin and pilot.autoscaleMax",
+        ],
+        [
+            { meshConfig: null },
+            "istio-mesh:istiodValues.meshConfig: null is not an object; it would replace values the stack sets (meshConfig.accessLogFile, meshConfig.enableAutoMtls, meshConfig.outboundTrafficPolicy, meshConfig.enableTracing)",
+        ],
+        [
+            JSON.parse('{"global": {"__proto__": {"hub": "evil"}}}') as Record<string, unknown>,
+            'istio-mesh:istiodValues.global.__proto__: {"hub":"evil"} is not a valid chart value name; merging the values would drop it',
+        ],
+    ])("%j", (istiodValues, message) => {
+        expect(problems({ istiodValues })).toEqual([message]);
+    });
+
+    test("values the stack leaves alone pass through", () => {
+        const istiodValues = {
+            pilot: { replicaCount: 3, cni: { provider: "multus" } },
+            global: { hub: "mirror.example" },
+        };
+        expect(parse({ istiodValues }).istiodValues).toEqual(istiodValues);
+    });
+
+    test("every value istiodValues() sets is guarded, and every guard names a value it sets", () => {
+        const leaves = (v: unknown, prefix = ""): string[] =>
+            typeof v === "object" && v !== null && !Array.isArray(v)
+                ? Object.entries(v).flatMap(([k, c]) => leaves(c, prefix ? `${prefix}.${k}` : k))
+                : [prefix];
+        const set = leaves(istiodValues(parse({ profile: "demo", revision: "1-29-6" })));
+        const guarded = Object.keys(STACK_MANAGED_ISTIOD_VALUES);
+        const covers = (guard: string, leaf: string) => leaf === guard || leaf.startsWith(`${guard}.`);
+        expect(set.filter((leaf) => !guarded.some((g) => covers(g, leaf)))).toEqual([]);
+        expect(guarded.filter((g) => !set.some((leaf) => covers(g, leaf)))).toEqual([]);
+    });
+
+    test("a value nested deeper than any chart's is refused, not recursed into", () => {
+        let deep: unknown = "leaf";
+        for (let i = 0; i < 40; i++) deep = { a: deep };
+        expect(problems({ istiodValues: { pilot: deep } })).toEqual([
+            'istio-mesh:istiodValues.pilot: {"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":… is nested more than 32 levels deep; no istiod chart value is',
+        ]);
+    });
+});
+
+describe("injection labels and sidecar restarts stay off system namespaces and are listed once", () => {
+    test.each([
+        [
+            { injectionNamespaces: ["shop", "kube-system"] },
+            'istio-mesh:injectionNamespaces[1]: "kube-system" is a Kubernetes system namespace; sidecars in its pods (cluster DNS among them) can take the whole cluster down',
+        ],
+        [
+            { injectionNamespaces: ["kube-node-lease"] },
+            'istio-mesh:injectionNamespaces[0]: "kube-node-lease" is a Kubernetes system namespace; sidecars in its pods (cluster DNS among them) can take the whole cluster down',
+        ],
+        [
+            { namespace: "mesh", injectionNamespaces: ["mesh"] },
+            'istio-mesh:injectionNamespaces[0]: "mesh" is the control-plane namespace; the stack owns it, and istiod and the addons in it must not get sidecars',
+        ],
+        [
+            { injectionNamespaces: ["shop", "web", "shop"] },
+            'istio-mesh:injectionNamespaces[2]: "shop" is a duplicate of injectionNamespaces[0]; list each namespace once',
+        ],
+        [
+            {
+                sidecarRollout: [
+                    { namespace: "shop", name: "web" },
+                    { namespace: "shop", kind: "Deployment", name: "web" },
+                ],
+            },
+            'istio-mesh:sidecarRollout[1]: {"namespace":"shop","kind":"Deployment","name":"web"} is a duplicate of sidecarRollout[0]; list each workload once',
+        ],
+        [
+            {
+                sidecarRollout: [
+                    { namespace: "a-deployment", name: "w" },
+                    { namespace: "a", name: "deployment-w" },
+                ],
+            },
+            'istio-mesh:sidecarRollout[1]: {"namespace":"a","kind":"Deployment","name":"deployment-w"} would get the same Pulumi resource name as sidecarRollout[0] (a-deployment-deployment-w); restart one of the two by hand',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+
+    test("the same workload name in two namespaces, or of two kinds, is two workloads", () => {
+        const rollout = [
+            { namespace: "a", name: "web" },
+            { namespace: "b", name: "web" },
+            { namespace: "a", kind: "StatefulSet", name: "web" },
+        ];
+        expect(parse({ sidecarRollout: rollout }).sidecarRollout).toHaveLength(3);
+    });
+});
+
+describe("settings that belong to another mode, or to an addon that is off, are refused", () => {
+    test.each([
+        [
+            { profile: "demo", addons: { expose: { mode: "nodePort", domain: "mesh.example.com" } } },
+            'istio-mesh:addons.expose.domain: "mesh.example.com" needs addons.expose.mode host (it is nodePort)',
+        ],
+        [
+            { profile: "demo", addons: { expose: { gateway: "istio-ingressgateway" } } },
+            'istio-mesh:addons.expose.gateway: "istio-ingressgateway" needs addons.expose.mode host (it is none)',
+        ],
+        [
+            { addons: { grafana: true, expose: { mode: "nodePort", nodePorts: { kiali: "32001" } } } },
+            'istio-mesh:addons.expose.nodePorts.kiali: "32001" is for addon kiali, which is off; turn it on (addons.kiali: true) or remove the port',
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "host", domain: "Mesh.Example.com" } } },
+            'istio-mesh:addons.expose.domain: "Mesh.Example.com" is not a valid domain; use a DNS name such as mesh.example.com: lowercase labels of at most 63 characters, at most 242 characters in all',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
+
+describe("a local source holds what the stack reads from it", () => {
+    test("a chart directory without the version's charts names the missing files", () => {
+        const addons = path.join(shared, "1.29.6/addons");
+        expect(problems({ profile: "ambient", chartSource: addons })).toEqual([
+            `istio-mesh:chartSource: "${addons}" is missing base-1.29.6.tgz, istiod-1.29.6.tgz, gateway-1.29.6.tgz, cni-1.29.6.tgz, ztunnel-1.29.6.tgz (resolved to ${addons}); a local chart source holds <chart>-<version>.tgz for every chart the stack installs`,
+        ]);
+    });
+
+    test("an addon directory without an enabled addon's manifest names it", () => {
+        const charts = path.join(shared, "1.29.6/charts");
+        expect(problems({ addons: { kiali: true }, addonSource: charts })).toEqual([
+            `istio-mesh:addonSource: "${charts}" is missing kiali.yaml (resolved to ${charts}); a local addon source holds <addon>.yaml for every addon that is on`,
+        ]);
+    });
+});
+
+describe("a bad value is reported once, as the root cause", () => {
+    test.each([
+        [
+            { profile: "demoo", addons: { expose: { mode: "nodePort" } } },
+            'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
+        ],
+        [
+            { profile: "demoo", namespace: "mesh", addons: { expose: { mode: "host", domain: "mesh.example.com" } } },
+            'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
+        ],
+        [
+            { version: "1.29", chartSource: path.join(shared, "{version}/charts") },
+            'istio-mesh:version: "1.29" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
+        ],
+        [
+            { profile: "demo", namespace: "Istio_System" },
+            "istio-mesh:namespace: \"Istio_System\" is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+        ],
+        [
+            { revision: "1.30.3", upgradeStrategy: "canary" },
+            'istio-mesh:revision: "1.30.3" is not a valid revision; use a DNS label of at most 56 characters such as 1-30-3 (not "default"), or "" for the default revision',
+        ],
+        [
+            { gateways: [{ name: "gw", kind: "egres", ports: [{ name: "http", port: 80, nodePort: 31000 }] }] },
+            'istio-mesh:gateways[0].kind: "egres" is not a gateway kind; allowed: ingress, egress',
+        ],
+        [
+            { gateways: [{ name: "istiod", namespace: "Edge" }] },
+            "istio-mesh:gateways[0].namespace: \"Edge\" is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+        ],
+        [
+            { profile: "demo", gateways: "none", addons: { expose: { mode: "host", domain: "mesh.example.com" } } },
+            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas}',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
+
+describe("'required' only for what is missing, 'not valid' for what was given", () => {
+    test.each([
+        [
+            { gateways: [{ name: 7 }] },
+            "istio-mesh:gateways[0].name: 7 is not a valid gateway name; it names the gateway's Deployment and Service, so use a DNS label that starts with a letter, at most 63 characters, such as istio-ingressgateway",
+        ],
+        [
+            { gateways: [{ name: "gw", ports: [{ name: "http" }] }] },
+            "istio-mesh:gateways[0].ports[0].port: is required; the Service port, a whole number from 1 to 65535",
+        ],
+        [
+            { gateways: [{ name: "gw", ports: [{ port: 80 }] }] },
+            "istio-mesh:gateways[0].ports[0].name: is required; every port needs a name, a DNS label such as http2",
+        ],
+        [
+            { sidecarRollout: [{ name: "web" }] },
+            "istio-mesh:sidecarRollout[0].namespace: is required; the namespace of the workload",
+        ],
+        [
+            { sidecarRollout: [{ namespace: "shop", name: ["web"] }] },
+            "istio-mesh:sidecarRollout[0].name: [\"web\"] is not a valid workload name; use a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
+        ],
+        [
+            { version: null },
+            "istio-mesh:version: is required; set it to an Istio release such as 1.29.6 (supported minors: 1.28, 1.29, 1.30)",
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
+
+describe("numbers given as text are the same numbers", () => {
+    test("every numeric setting takes its decimal text", () => {
+        const numeric = (n: (v: number) => unknown) =>
+            parse({
+                mesh: { tracingSampling: n(2.5) },
+                gateways: [
+                    {
+                        name: "gw",
+                        serviceType: "NodePort",
+                        replicas: n(3),
+                        ports: [{ name: "http", port: n(80), targetPort: n(8080), nodePort: n(31380) }],
+                    },
+                ],
+                addons: { grafana: true, expose: { mode: "nodePort", nodePorts: { grafana: n(32000) } } },
+            });
+        expect(numeric(String)).toEqual(numeric((v) => v));
+        expect(numeric(String).gateways[0].ports[0]).toEqual({
+            name: "http",
+            port: 80,
+            targetPort: 8080,
+            nodePort: 31380,
+        });
+    });
+
+    test.each([
+        [
+            { mesh: { tracingSampling: "1e2" } },
+            'istio-mesh:mesh.tracingSampling: "1e2" is not a percentage from 0 to 100',
+        ],
+        [
+            { gateways: [{ name: "gw", replicas: " 3" }] },
+            'istio-mesh:gateways[0].replicas: " 3" is not a whole number from 0 to 100',
+        ],
+        [
+            { gateways: [{ name: "gw", replicas: "2.5" }] },
+            'istio-mesh:gateways[0].replicas: "2.5" is not a whole number from 0 to 100',
+        ],
+    ])("text is judged as the number it spells, and only plain decimals spell one: %j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
+
+describe("values are shown short and escaped", () => {
+    test("a long value is cut at 60 characters", () => {
+        expect(problems({ profile: "x".repeat(100_000) })).toEqual([
+            `istio-mesh:profile: "${"x".repeat(59)}… is not a profile; allowed: default, demo, minimal, ambient, preview`,
+        ]);
+    });
+
+    test("characters that would hide or reorder text are escaped, and odd keys quoted", () => {
+        expect(problems({ profile: "demo\u202e", mesh: { "bad\nkey": 1 } })).toEqual([
+            'istio-mesh:profile: "demo\\u202e" is not a profile; allowed: default, demo, minimal, ambient, preview',
+            'istio-mesh:mesh["bad\\nkey"]: 1 is not a known setting; allowed: accessLogFile, tracingSampling, outboundTrafficPolicy, enableAutoMtls',
+        ]);
+    });
+});
+
+describe("no input shape crashes the parser", () => {
+    let nestedList: unknown = 1;
+    let nestedMap: unknown = 1;
+    for (let i = 0; i < 10_000; i++) {
+        nestedList = [nestedList];
+        nestedMap = { a: nestedMap };
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const shapes: unknown[] = [
+        null,
+        0,
+        -1,
+        Infinity,
+        NaN,
+        "",
+        "x".repeat(100_000),
+        "ünïcødé 🚀\u202e\u0000\n",
+        [],
+        {},
+        [null],
+        [[]],
+        [{}],
+        nestedList,
+        nestedMap,
+        cyclic,
+        BigInt(5),
+        Symbol("s"),
+        () => 1,
+        new Date(0),
+        new Map(),
+        Object.create(null),
+        "[".repeat(100_000) + "]".repeat(100_000),
+        '{"__proto__": {"name": "x"}}',
+        // A sparse array: forEach and flatMap skip its holes.
+        [, , 1],
+        true,
+        "3",
+    ];
+    const wrappers: ((v: unknown) => unknown)[] = [
+        (v) => v,
+        (v) => [v],
+        (v) => ({ name: v, namespace: v, kind: v, enabled: v, tracingSampling: v, grafana: v, expose: v }),
+        (v) => ({ expose: { mode: "nodePort", domain: v, gateway: v, nodePorts: { grafana: v, loki: v } } }),
+        (v) => [{ name: "gw", serviceType: v, replicas: v, ports: [v, { name: v, port: v, nodePort: v }] }],
+        (v) => ({ pilot: { cni: v }, meshConfig: v, [String(typeof v)]: v }),
+    ];
+
+    test("every shape in every setting is accepted, or refused by a ConfigError whose messages each name a key", () => {
+        for (const key of [...STACK_SETTINGS, "unknown"]) {
+            for (const shape of shapes) {
+                for (const wrap of wrappers) {
+                    let error: unknown;
+                    try {
+                        parse({ [key]: wrap(shape) });
+                    } catch (e) {
+                        error = e;
+                    }
+                    if (error === undefined) continue;
+                    expect(error).toBeInstanceOf(ConfigError);
+                    for (const problem of (error as ConfigError).problems) {
+                        expect(problem).toMatch(/^istio-mesh:[^\s:][^\n]*$/);
+                        expect(problem.length).toBeLessThan(1000);
+                    }
+                }
+            }
+        }
+    });
+
+    test.each([null, "config", 5, [["version", "1.29.6"]]])("a config map that is not a map: %p", (raw) => {
+        // The type says a map; a script in plain JavaScript may still hand over anything.
+        expect(() => parseStackConfig(raw as unknown as Record<string, unknown>, __dirname)).toThrow(ConfigError);
     });
 });

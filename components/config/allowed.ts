@@ -1,0 +1,35 @@
+// The closed sets of values a setting may take, each with its type. Messages list
+// them in this order, so the order is the one a reader should see.
+
+/** Istio minor versions whose charts this stack has been rendered and tested against. */
+export const SUPPORTED_MINORS = ["1.28", "1.29", "1.30"] as const;
+
+/**
+ * Installation profiles, named after istioctl's: what each enables by default is in
+ * `profileDefaults`. The Helm charts know demo, ambient and preview as `profile`
+ * values; default and minimal differ only in which components are installed.
+ */
+export const PROFILES = ["default", "demo", "minimal", "ambient", "preview"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export const ADDONS = ["prometheus", "grafana", "kiali", "jaeger"] as const;
+export type Addon = (typeof ADDONS)[number];
+
+export const SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export const GATEWAY_KINDS = ["ingress", "egress"] as const;
+export type GatewayKind = (typeof GATEWAY_KINDS)[number];
+
+export const UPGRADE_STRATEGIES = ["in-place", "canary"] as const;
+export type UpgradeStrategy = (typeof UPGRADE_STRATEGIES)[number];
+
+export const OUTBOUND_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_POLICIES)[number];
+
+export const EXPOSURE_MODES = ["none", "nodePort", "host"] as const;
+export type ExposureMode = (typeof EXPOSURE_MODES)[number];
+
+/** The workload kinds whose pod template `sidecarRollout` can stamp. */
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];

@@ -1,0 +1,158 @@
+// `gateways`: the ingress and egress gateways, their Service ports and node ports.
+import { GATEWAY_KINDS, GatewayKind, SERVICE_TYPES, ServiceType } from "./allowed";
+import { GATEWAY_NAME, NAMESPACE_NAME, PORT_NAME, readName, readRequiredName } from "./names";
+import { StackLayout, stackObjectNamed } from "./ownedNames";
+import { defaultGateway } from "./profiles";
+import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
+import { GatewayConfig, GatewayPort } from "./types";
+
+const GATEWAY_SETTINGS = ["name", "kind", "namespace", "serviceType", "ports", "replicas"] as const;
+const PORT_SETTINGS = ["name", "port", "targetPort", "nodePort"] as const;
+
+/** A parsed item with the key it was read from, for messages about it that are found later. */
+export interface Keyed<T> {
+    key: string;
+    value: T;
+}
+
+export interface ParsedGateways {
+    gateways: Keyed<GatewayConfig>[];
+    /** The list is the one meant: given without problems, or the (valid) profile's. */
+    known: boolean;
+}
+
+/**
+ * Reads `gateways`; `nodePorts` collects the node ports of the whole stack, which
+ * must differ because a node port serves one Service in the whole cluster.
+ */
+export function readGateways(
+    r: Reader,
+    v: unknown,
+    defaultKinds: GatewayKind[],
+    namespace: string,
+    nodePorts: UniqueValues<number>,
+): ParsedGateways {
+    if (!isSet(v)) {
+        return {
+            gateways: defaultKinds.map((kind) => ({ key: "gateways", value: defaultGateway(kind, namespace) })),
+            known: r.valid("profile"),
+        };
+    }
+    const list = r.list("gateways", v, `gateways {${GATEWAY_SETTINGS.join(", ")}}`) ?? [];
+    const names = new UniqueValues<string>(
+        r,
+        "gateway names must be unique, across namespaces too, as each one also names the gateway's Pulumi resource",
+    );
+    const gateways: Keyed<GatewayConfig>[] = [];
+    // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
+    for (let i = 0; i < list.length; i++) {
+        const key = childKey("gateways", i);
+        const g = r.item(key, list[i], GATEWAY_SETTINGS);
+        if (!g) continue;
+        const nameKey = childKey(key, "name");
+        const name = readRequiredName(
+            r,
+            nameKey,
+            field(g, "name"),
+            GATEWAY_NAME,
+            "every gateway needs a name, a DNS label such as istio-ingressgateway",
+        );
+        if (name !== undefined) names.claim(nameKey, name);
+        const kindKey = childKey(key, "kind");
+        const typeKey = childKey(key, "serviceType");
+        const kind = r.oneOf(kindKey, field(g, "kind"), GATEWAY_KINDS, "a gateway kind") ?? "ingress";
+        const serviceType =
+            r.oneOf(typeKey, field(g, "serviceType"), SERVICE_TYPES, "a Service type") ??
+            defaultGateway(kind, namespace).serviceType;
+        const gatewayNamespace = readName(r, childKey(key, "namespace"), field(g, "namespace"), NAMESPACE_NAME);
+        const replicas = r.integer(childKey(key, "replicas"), field(g, "replicas"), 0, 100);
+        const ports = readPorts(
+            r,
+            childKey(key, "ports"),
+            field(g, "ports"),
+            r.valid(kindKey, typeKey) ? serviceType : undefined,
+            nodePorts,
+        );
+        if (name === undefined) continue;
+        gateways.push({
+            key,
+            value: {
+                name,
+                kind,
+                namespace: gatewayNamespace ?? namespace,
+                serviceType,
+                ports,
+                replicas: replicas ?? 1,
+            },
+        });
+    }
+    return { gateways, known: r.valid("gateways") };
+}
+
+/** `serviceType` is undefined when it was refused, so node ports are not judged by a type nobody chose. */
+function readPorts(
+    r: Reader,
+    key: string,
+    v: unknown,
+    serviceType: ServiceType | undefined,
+    nodePorts: UniqueValues<number>,
+): GatewayPort[] {
+    const list = r.list(key, v, `ports {${PORT_SETTINGS.join(", ")}}`) ?? [];
+    const names = new UniqueValues<string>(r, "port names must differ within a gateway");
+    const numbers = new UniqueValues<number>(r, "the ports of a Service must differ");
+    const ports: GatewayPort[] = [];
+    for (let i = 0; i < list.length; i++) {
+        const pk = childKey(key, i);
+        const p = r.item(pk, list[i], PORT_SETTINGS);
+        if (!p) continue;
+        const nameKey = childKey(pk, "name");
+        const name = readRequiredName(
+            r,
+            nameKey,
+            field(p, "name"),
+            PORT_NAME,
+            "every port needs a name, a DNS label such as http2",
+        );
+        if (name !== undefined) names.claim(nameKey, name);
+        const portKey = childKey(pk, "port");
+        const rawPort = field(p, "port");
+        const port = isSet(rawPort)
+            ? r.integer(portKey, rawPort, 1, 65535)
+            : r.required(portKey, "the Service port, a whole number from 1 to 65535");
+        if (port !== undefined) numbers.claim(portKey, port, rawPort);
+        const targetPort = r.integer(childKey(pk, "targetPort"), field(p, "targetPort"), 1, 65535) ?? port;
+        const nodePortKey = childKey(pk, "nodePort");
+        const rawNodePort = field(p, "nodePort");
+        let nodePort: number | undefined;
+        if (isSet(rawNodePort) && serviceType === "ClusterIP") {
+            r.invalid(
+                nodePortKey,
+                rawNodePort,
+                "needs serviceType NodePort or LoadBalancer; a ClusterIP Service has no node ports",
+            );
+        } else {
+            nodePort = r.integer(nodePortKey, rawNodePort, 30000, 32767);
+            if (nodePort !== undefined) nodePorts.claim(nodePortKey, nodePort, rawNodePort);
+        }
+        if (name !== undefined && port !== undefined && targetPort !== undefined) {
+            ports.push({ name, port, targetPort, ...(nodePort !== undefined ? { nodePort } : {}) });
+        }
+    }
+    return ports;
+}
+
+/** Refuses a gateway whose name a part of the stack already uses in the gateway's namespace. */
+export function checkGatewayNames(r: Reader, gateways: Keyed<GatewayConfig>[], layout: StackLayout): void {
+    for (const { key, value } of gateways) {
+        // A refused namespace fell back to a default: judging that one would blame the wrong name.
+        if (!r.valid("namespace", "cni.namespace", childKey(key, "namespace"))) continue;
+        const owner = stackObjectNamed(layout, value.namespace, value.name);
+        if (owner) {
+            r.invalid(
+                childKey(key, "name"),
+                value.name,
+                `is taken in namespace ${value.namespace} by ${owner}; choose another name or namespace`,
+            );
+        }
+    }
+}

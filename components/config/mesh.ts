@@ -1,0 +1,48 @@
+// `mesh` (mesh-wide proxy settings) and `cni` (the node agent that redirects traffic).
+import { OUTBOUND_POLICIES, Profile } from "./allowed";
+import { NAMESPACE_NAME, readName } from "./names";
+import { ProfileDefaults } from "./profiles";
+import { field, Reader } from "./reader";
+import { CniSettings, MeshSettings } from "./types";
+
+const MESH_SETTINGS = ["accessLogFile", "tracingSampling", "outboundTrafficPolicy", "enableAutoMtls"] as const;
+const CNI_SETTINGS = ["enabled", "namespace"] as const;
+
+export function readMesh(r: Reader, v: unknown, defaults: ProfileDefaults): MeshSettings {
+    const mesh = r.object("mesh", v, MESH_SETTINGS) ?? {};
+    return {
+        accessLogFile:
+            r.text(
+                "mesh.accessLogFile",
+                field(mesh, "accessLogFile"),
+                'is not a string; use "/dev/stdout" or "" to turn access logs off',
+            ) ?? defaults.accessLogFile,
+        tracingSampling:
+            r.number("mesh.tracingSampling", field(mesh, "tracingSampling"), 0, 100, "a percentage") ??
+            defaults.tracingSampling,
+        outboundTrafficPolicy:
+            r.oneOf(
+                "mesh.outboundTrafficPolicy",
+                field(mesh, "outboundTrafficPolicy"),
+                OUTBOUND_POLICIES,
+                "a policy",
+            ) ?? "ALLOW_ANY",
+        enableAutoMtls: r.boolean("mesh.enableAutoMtls", field(mesh, "enableAutoMtls")) ?? true,
+    };
+}
+
+export function readCni(r: Reader, v: unknown, defaults: ProfileDefaults, profile: Profile): CniSettings {
+    const cni = r.object("cni", v, CNI_SETTINGS) ?? {};
+    const enabled = r.boolean("cni.enabled", field(cni, "enabled"));
+    if (profile === "ambient" && enabled === false) {
+        r.invalid(
+            "cni.enabled",
+            false,
+            "contradicts profile ambient: ambient mode redirects traffic with the CNI plugin; remove cni.enabled or choose another profile",
+        );
+    }
+    return {
+        enabled: enabled ?? defaults.cni,
+        namespace: readName(r, "cni.namespace", field(cni, "namespace"), NAMESPACE_NAME) ?? "kube-system",
+    };
+}

@@ -1,0 +1,90 @@
+// Kubernetes' naming rules, as they apply to the names this stack gives or takes.
+// The length is checked before the pattern, so a huge value never reaches a regex.
+import { isSet, Reader } from "./reader";
+
+export interface NameRule {
+    /** What the name is, as a message says it: "namespace name". */
+    what: string;
+    maxLength: number;
+    pattern: RegExp;
+    /** How to write a valid one. */
+    hint: string;
+}
+
+/** RFC 1123 label: namespaces, Service port names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1035 label: Service names, which must start with a letter. */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: Deployment, StatefulSet and DaemonSet names. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A host name's domain: a subdomain whose labels are at most 63 characters, as DNS requires. */
+const DNS_DOMAIN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+export const NAMESPACE_NAME: NameRule = {
+    what: "namespace name",
+    maxLength: 63,
+    pattern: DNS_LABEL,
+    hint: "use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+};
+
+export const GATEWAY_NAME: NameRule = {
+    what: "gateway name",
+    maxLength: 63,
+    pattern: DNS_1035_LABEL,
+    hint: "it names the gateway's Deployment and Service, so use a DNS label that starts with a letter, at most 63 characters, such as istio-ingressgateway",
+};
+
+export const PORT_NAME: NameRule = {
+    what: "port name",
+    maxLength: 63,
+    pattern: DNS_LABEL,
+    hint: "use a DNS label: lowercase letters, digits and '-', at most 63 characters, such as http2",
+};
+
+export const REVISION: NameRule = {
+    what: "revision",
+    // istiod's Service is istiod-<revision>, and a Service name has at most 63 characters.
+    maxLength: 63 - "istiod-".length,
+    pattern: DNS_LABEL,
+    hint: 'use a DNS label of at most 56 characters such as 1-30-3 (not "default"), or "" for the default revision',
+};
+
+export const WORKLOAD_NAME: NameRule = {
+    what: "workload name",
+    maxLength: 253,
+    pattern: DNS_SUBDOMAIN,
+    hint: "use a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
+};
+
+export const DOMAIN: NameRule = {
+    what: "domain",
+    // Hosts are <addon>.<domain>, and a host name has at most 253 characters.
+    maxLength: 253 - "prometheus.".length,
+    pattern: DNS_DOMAIN,
+    hint: "use a DNS name such as mesh.example.com: lowercase labels of at most 63 characters, at most 242 characters in all",
+};
+
+/** Namespaces Kubernetes runs its own components in; Istio does not inject them. */
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
+
+/** A name that follows `rule`, or undefined when it is unset or was refused. */
+export function readName(r: Reader, key: string, v: unknown, rule: NameRule): string | undefined {
+    if (!isSet(v)) return undefined;
+    if (typeof v === "string" && v.length <= rule.maxLength && rule.pattern.test(v)) return v;
+    return refuseName(r, key, v, rule);
+}
+
+/** An item of a list of names: unlike an unset setting, an empty item is refused. */
+export function readListedName(r: Reader, key: string, v: unknown, rule: NameRule): string | undefined {
+    return isSet(v) ? readName(r, key, v, rule) : refuseName(r, key, v, rule);
+}
+
+/** A name that must be set: `why` says what it names. */
+export function readRequiredName(r: Reader, key: string, v: unknown, rule: NameRule, why: string): string | undefined {
+    return isSet(v) ? readName(r, key, v, rule) : r.required(key, why);
+}
+
+export function refuseName(r: Reader, key: string, v: unknown, rule: NameRule): undefined {
+    r.invalid(key, v, `is not a valid ${rule.what}; ${rule.hint}`);
+    return undefined;
+}

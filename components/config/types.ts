@@ -1,0 +1,109 @@
+// The validated stack configuration, as the components receive it. Each field
+// states its default; the parsers in this folder apply it.
+import { Version } from "../version";
+import {
+    Addon,
+    ExposureMode,
+    GatewayKind,
+    OutboundTrafficPolicy,
+    Profile,
+    ServiceType,
+    UpgradeStrategy,
+    WorkloadKind,
+} from "./allowed";
+
+export interface GatewayPort {
+    /** Unique within the gateway; a DNS label such as http2. */
+    name: string;
+    /** 1-65535, unique within the gateway. */
+    port: number;
+    /** @default the port */
+    targetPort: number;
+    /** 30000-32767, unique across the stack; unset: assigned by Kubernetes. */
+    nodePort?: number;
+}
+
+export interface GatewayConfig {
+    /** Release and workload name, e.g. istio-ingressgateway; unique across the stack. */
+    name: string;
+    /** @default "ingress" */
+    kind: GatewayKind;
+    /** @default the control plane namespace */
+    namespace: string;
+    /** @default "LoadBalancer" for ingress, "ClusterIP" for egress */
+    serviceType: ServiceType;
+    /** @default [] (the chart's own ports) */
+    ports: GatewayPort[];
+    /** 0-100. @default 1 */
+    replicas: number;
+}
+
+export interface WorkloadRef {
+    namespace: string;
+    /** @default "Deployment" */
+    kind: WorkloadKind;
+    name: string;
+}
+
+export interface AddonExposure {
+    /** @default "none" */
+    mode: ExposureMode;
+    /** Host names are `<addon>.<domain>` (mode host, where it is required). @default "" */
+    domain: string;
+    /** The ingress gateway whose pods serve the addon hosts (mode host). @default "istio-ingressgateway" */
+    gateway: string;
+    /** Fixed node ports per addon (mode nodePort); unset ones are assigned by Kubernetes. @default {} */
+    nodePorts: Partial<Record<Addon, number>>;
+}
+
+export interface MeshSettings {
+    /** @default "" ("/dev/stdout" in profile demo) */
+    accessLogFile: string;
+    /** Percentage of requests traced, 0-100. @default 1 (100 in profile demo) */
+    tracingSampling: number;
+    /** @default "ALLOW_ANY" */
+    outboundTrafficPolicy: OutboundTrafficPolicy;
+    /** @default true */
+    enableAutoMtls: boolean;
+}
+
+export interface CniSettings {
+    /** @default false (true in profile ambient) */
+    enabled: boolean;
+    /** @default "kube-system" */
+    namespace: string;
+}
+
+export interface StackConfig {
+    /** Required: the Istio release, MAJOR.MINOR.PATCH of a supported minor. */
+    version: Version;
+    /** @default "default" */
+    profile: Profile;
+    /** The control plane namespace, created and deleted by the stack. @default "istio-system" */
+    namespace: string;
+    /** istiod revision ("" is the default revision). @default "" */
+    revision: string;
+    /** @default "in-place" */
+    upgradeStrategy: UpgradeStrategy;
+    /** Helm repository URL, oci:// registry or local directory of <chart>-<version>.tgz. @default the official repository */
+    chartSource: string;
+    /** URL or local directory holding <addon>.yaml manifests. @default the release's samples/addons */
+    addonSource: string;
+    /** @default true */
+    retainCrdsOnDestroy: boolean;
+    mesh: MeshSettings;
+    cni: CniSettings;
+    /** @default the profile's gateways */
+    gateways: GatewayConfig[];
+    addons: {
+        /** @default the profile's addons */
+        enabled: Addon[];
+        exposure: AddonExposure;
+    };
+    /** Existing namespaces labelled for injection. @default ["default"] ([] in profile ambient) */
+    injectionNamespaces: string[];
+    /** @default [] */
+    sidecarRollout: WorkloadRef[];
+    /** Extra values merged last into istiod's values: the escape hatch. @default {} */
+    istiodValues: Record<string, unknown>;
+}
