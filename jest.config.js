@@ -8,6 +8,8 @@ const project = (name, extra = {}) => ({
     testEnvironment: "node",
     testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
     transform: { "^.+\\.ts$": ["ts-jest", {}] },
+    // Local clusters' state (etcd keeps *.snap files, which jest would take for snapshots).
+    modulePathIgnorePatterns: ["<rootDir>/\\.cluster", "<rootDir>/bin"],
     ...extra,
 });
 

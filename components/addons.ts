@@ -52,6 +52,12 @@ export interface ObservabilityAddonsArgs {
     exposure: AddonExposure;
     /** The `istio` label of the ingress gateway (exposure mode host). */
     gatewaySelector?: string;
+    /**
+     * What the host exposure (an Istio Gateway and VirtualServices) waits for: istiod,
+     * whose validating webhook must answer before Istio resources are accepted, and the
+     * gateway that serves the hosts. The addons themselves wait for nothing. @default []
+     */
+    exposureDependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -122,7 +128,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                         servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }],
                     },
                 },
-                { parent: this },
+                { parent: this, dependsOn: args.exposureDependsOn ?? [] },
             );
             for (const addon of args.addons) {
                 const ui = ADDON_UI[addon];

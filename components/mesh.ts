@@ -81,7 +81,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
         const dataPlaneDeps: pulumi.Resource[] = [istiod];
         if (config.cni.enabled) {
-            const cni = new IstioCni(`${name}-cni`, { config }, { parent: this, dependsOn: [istiod] });
+            // The CNI node agent needs nothing of the control plane to start, so it rolls
+            // out while base and istiod do; what runs proxies waits for both.
+            const cni = new IstioCni(`${name}-cni`, { config }, { parent: this });
             dataPlaneDeps.push(cni);
             record("cni", "cni", config.cni.namespace, { kind: "DaemonSet", name: "istio-cni-node" });
         }
@@ -127,8 +129,11 @@ export class IstioMesh extends pulumi.ComponentResource {
                     namespace: namespace.name,
                     exposure: config.addons.exposure,
                     gatewaySelector: exposedBy?.component.selectorLabel,
+                    exposureDependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])],
                 },
-                { parent: this, dependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])] },
+                // The addons are plain workloads in the control plane namespace: they roll out
+                // while the control plane does; only their exposure waits for it.
+                { parent: this, dependsOn: [namespace] },
             );
             this.addonUrls = addons.urls;
             for (const addon of config.addons.enabled) {
