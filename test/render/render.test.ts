@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig, StackConfig } from "../../components/config";
+import { parseStackConfig, projectConfigKeys, StackConfig } from "../../components/config";
 import {
     baseValues,
     chartLocation,
@@ -151,5 +151,23 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
         expect(workloads).toEqual(["istio-egressgateway", "istio-ingressgateway", "istiod"]);
         const egress = render("gateway", c, "istio-egressgateway", "istio-system", gatewayValues(c, c.gateways[1]));
         expect(egress.find((d) => d.kind === "Service")?.spec.type).toBe("ClusterIP");
+    });
+});
+
+describe("the prod example stack", () => {
+    const file = yaml.load(fs.readFileSync(path.resolve(__dirname, "../../Pulumi.prod.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    // Its own settings, with the charts read from the local release folder instead of the network.
+    const c = parseStackConfig(
+        { ...projectConfigKeys(file.config), chartSource: `${shared}/{version}/charts` },
+        path.resolve(__dirname, "../.."),
+    );
+
+    test("istiod never runs fewer than three replicas", () => {
+        const docs = render("istiod", c, `istiod-${c.revision}`, c.namespace, istiodValues(c));
+        const hpa = docs.find((d) => d.kind === "HorizontalPodAutoscaler");
+        expect(hpa?.spec.minReplicas).toBe(3);
+        expect(hpa?.spec.scaleTargetRef.name).toBe(`istiod-${c.revision}`);
     });
 });
