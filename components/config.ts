@@ -1,7 +1,7 @@
 // The stack configuration: what every other module imports. The parser lives in
 // components/config/, one module per topic (allowed values, profiles, the reader
-// that collects problems, sources, gateways, addons, mesh settings, injection,
-// istiod values); this file is its single public entry.
+// that collects problems, sources, gateways, addons, mesh settings, mTLS policy,
+// injection, istiod values); this file is its single public entry.
 export * from "./config/allowed";
 export * from "./config/types";
 export { defaultGateway, profileDefaults } from "./config/profiles";

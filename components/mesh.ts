@@ -6,6 +6,7 @@ import { StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { Istiod } from "./istiod";
+import { MeshMtlsPolicy } from "./mtls";
 import { ControlPlaneNamespace } from "./namespace";
 import { SidecarRollout } from "./sidecarRollout";
 import { Ztunnel } from "./ztunnel";
@@ -35,10 +36,11 @@ export interface GatewayStatus {
 
 /**
  * The whole Istio installation of one environment, in the order the runbook did it
- * by hand: namespace -> base (CRDs) -> istiod -> CNI -> ztunnel, gateways, addons
- * -> injection labels -> sidecar restarts. Each step waits until the previous one
- * is ready (Chart v4 awaits its children), so gateways never start before istiod
- * can inject them and no custom resource is applied before its CRD.
+ * by hand: namespace -> base (CRDs) -> istiod -> CNI -> ztunnel, gateways, addons,
+ * mTLS policy -> injection labels -> sidecar restarts. Each step waits until the
+ * previous one is ready (Chart v4 awaits its children), so gateways never start
+ * before istiod can inject them and no custom resource is applied before its CRD
+ * or before istiod's validating webhook can judge it.
  */
 export class IstioMesh extends pulumi.ComponentResource {
     public readonly version: string;
@@ -144,6 +146,22 @@ export class IstioMesh extends pulumi.ComponentResource {
             }
         } else {
             this.addonUrls = pulumi.output<Record<string, string>>({});
+        }
+
+        const mtls = config.mesh.mtls;
+        if (mtls.mode !== undefined || mtls.exceptions.length > 0 || mtls.externalServices.length > 0) {
+            new MeshMtlsPolicy(
+                `${name}-mtls`,
+                {
+                    rootNamespace: namespace.name,
+                    mode: mtls.mode,
+                    exceptions: mtls.exceptions,
+                    externalServices: mtls.externalServices,
+                },
+                // Istio resources wait for istiod: its validating webhook fails closed, so
+                // they are accepted only once it answers, and then only if valid.
+                { parent: this, dependsOn: [istiod] },
+            );
         }
 
         this.injectionNamespaces = config.injectionNamespaces;

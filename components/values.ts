@@ -78,6 +78,9 @@ export function istiodValues(config: StackConfig): Values {
                 enableAutoMtls: mesh.enableAutoMtls,
                 outboundTrafficPolicy: { mode: mesh.outboundTrafficPolicy },
                 enableTracing: mesh.tracingSampling > 0,
+                // The chart's default, pinned: the mesh-wide PeerAuthentication of
+                // mesh.mtls.mode is mesh-wide only in the root namespace.
+                rootNamespace: config.namespace,
             },
         },
         config.istiodValues,

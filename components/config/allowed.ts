@@ -30,6 +30,21 @@ export type OutboundTrafficPolicy = (typeof OUTBOUND_POLICIES)[number];
 export const EXPOSURE_MODES = ["none", "nodePort", "host"] as const;
 export type ExposureMode = (typeof EXPOSURE_MODES)[number];
 
+/**
+ * The mesh-wide mutual-TLS modes (`mesh.mtls.mode`): PERMISSIVE accepts plain text
+ * and mTLS, STRICT accepts mTLS only, so clients without a sidecar are refused.
+ */
+export const MESH_MTLS_MODES = ["PERMISSIVE", "STRICT"] as const;
+export type MeshMtlsMode = (typeof MESH_MTLS_MODES)[number];
+
+/** The modes of an exception, for its workloads or one of their ports: DISABLE accepts plain text only. */
+export const PEER_MTLS_MODES = ["PERMISSIVE", "STRICT", "DISABLE"] as const;
+export type PeerMtlsMode = (typeof PEER_MTLS_MODES)[number];
+
+/** The protocols of an external service's port, as Istio names them. */
+export const EXTERNAL_PROTOCOLS = ["TCP", "TLS", "HTTP", "HTTPS", "HTTP2", "GRPC"] as const;
+export type ExternalProtocol = (typeof EXTERNAL_PROTOCOLS)[number];
+
 /** The workload kinds whose pod template `sidecarRollout` can stamp. */
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];

@@ -22,6 +22,8 @@ export const STACK_MANAGED_ISTIOD_VALUES: Readonly<Record<string, string>> = {
     "meshConfig.enableAutoMtls": "use istio-mesh:mesh.enableAutoMtls instead",
     "meshConfig.outboundTrafficPolicy": "use istio-mesh:mesh.outboundTrafficPolicy instead",
     "meshConfig.enableTracing": "it follows istio-mesh:mesh.tracingSampling (0 turns tracing off)",
+    "meshConfig.rootNamespace":
+        "it is the control-plane namespace (istio-mesh:namespace), where the mesh-wide PeerAuthentication of istio-mesh:mesh.mtls.mode is created",
 };
 
 /** Deeper than any chart value; deeper input is a mistake (or an attack on the recursive code downstream). */

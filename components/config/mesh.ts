@@ -1,14 +1,17 @@
-// `mesh` (mesh-wide proxy settings) and `cni` (the node agent that redirects traffic).
+// `mesh` (mesh-wide proxy settings and mTLS policy) and `cni` (the node agent that
+// redirects traffic).
 import { OUTBOUND_POLICIES, Profile } from "./allowed";
+import { ControlPlane } from "./controlPlane";
+import { readMtls } from "./mtls";
 import { NAMESPACE_NAME, readName } from "./names";
 import { ProfileDefaults } from "./profiles";
 import { field, Reader } from "./reader";
 import { CniSettings, MeshSettings } from "./types";
 
-const MESH_SETTINGS = ["accessLogFile", "tracingSampling", "outboundTrafficPolicy", "enableAutoMtls"] as const;
+const MESH_SETTINGS = ["accessLogFile", "tracingSampling", "outboundTrafficPolicy", "enableAutoMtls", "mtls"] as const;
 const CNI_SETTINGS = ["enabled", "namespace"] as const;
 
-export function readMesh(r: Reader, v: unknown, defaults: ProfileDefaults): MeshSettings {
+export function readMesh(r: Reader, v: unknown, defaults: ProfileDefaults, control: ControlPlane): MeshSettings {
     const mesh = r.object("mesh", v, MESH_SETTINGS) ?? {};
     return {
         accessLogFile:
@@ -28,6 +31,7 @@ export function readMesh(r: Reader, v: unknown, defaults: ProfileDefaults): Mesh
                 "a policy",
             ) ?? "ALLOW_ANY",
         enableAutoMtls: r.boolean("mesh.enableAutoMtls", field(mesh, "enableAutoMtls")) ?? true,
+        mtls: readMtls(r, field(mesh, "mtls"), control),
     };
 }
 

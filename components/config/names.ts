@@ -64,6 +64,52 @@ export const DOMAIN: NameRule = {
     hint: "use a DNS name such as mesh.example.com: lowercase labels of at most 63 characters, at most 242 characters in all",
 };
 
+export const MTLS_EXCEPTION_NAME: NameRule = {
+    what: "exception name",
+    maxLength: 63,
+    pattern: DNS_LABEL,
+    hint: "it names the PeerAuthentication, so use a DNS label: lowercase letters, digits and '-', at most 63 characters, such as mysql",
+};
+
+export const EXTERNAL_SERVICE_NAME: NameRule = {
+    what: "external service name",
+    maxLength: 63,
+    pattern: DNS_LABEL,
+    hint: "it names the ServiceEntry and the DestinationRule, so use a DNS label: lowercase letters, digits and '-', at most 63 characters, such as external-mysql",
+};
+
+export const EXTERNAL_HOST: NameRule = {
+    what: "host",
+    maxLength: 253,
+    // Two labels at least: a DestinationRule reads a short name as a Service of its
+    // own namespace. The last label is not all digits: an IP address is no DNS name.
+    pattern: /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+(?![0-9]+$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    hint: "use a fully qualified DNS name such as mysql.example.com: lowercase labels of at most 63 characters, at most 253 characters in all, no wildcard (the host is resolved by DNS) and no IP address (list those under addresses)",
+};
+
+/** A label value: at most 63 characters, empty or alphanumeric at both ends (so no `*`, which Istio refuses). */
+export const LABEL_VALUE: NameRule = {
+    what: "label value",
+    maxLength: 63,
+    pattern: /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/,
+    hint: "use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, as text (quote a number: \"1\")",
+};
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** A Kubernetes label key: a name of at most 63 characters, optionally after a DNS subdomain prefix and `/`. */
+export function isLabelKey(key: string): boolean {
+    if (key.length > 253 + 1 + 63) return false;
+    const slash = key.indexOf("/");
+    const prefix = slash < 0 ? undefined : key.slice(0, slash);
+    const name = slash < 0 ? key : key.slice(slash + 1);
+    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
+    return name.length <= 63 && LABEL_NAME.test(name);
+}
+
+export const LABEL_KEY_HINT =
+    "use a Kubernetes label key such as app or app.kubernetes.io/name: a name of at most 63 letters, digits, '-', '_' and '.', optionally after a DNS prefix and '/' (no '*', which Istio refuses)";
+
 /** Namespaces Kubernetes runs its own components in; Istio does not inject them. */
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
 

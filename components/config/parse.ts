@@ -50,7 +50,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const chartSource = readSource(r, root, "chartSource", DEFAULT_CHART_SOURCE, version, baseDir);
     const addonSource = readSource(r, root, "addonSource", DEFAULT_ADDON_SOURCE, version, baseDir);
     const retainCrdsOnDestroy = r.boolean("retainCrdsOnDestroy", field(root, "retainCrdsOnDestroy")) ?? true;
-    const mesh = readMesh(r, field(root, "mesh"), defaults);
+    const mesh = readMesh(r, field(root, "mesh"), defaults, control);
     const cni = readCni(r, field(root, "cni"), defaults, control.profile);
 
     const nodePorts = new UniqueValues<number>(r, "a node port serves one Service in the whole cluster");

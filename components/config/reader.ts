@@ -195,6 +195,14 @@ export class Reader {
         return undefined;
     }
 
+    /** A map whose keys are data (labels, port numbers), not settings; `what` names its entries. */
+    map(key: string, v: unknown, what: string): Record<string, unknown> | undefined {
+        if (!isSet(v)) return undefined;
+        if (isPlainObject(v)) return v;
+        this.invalid(key, v, `is not a map of ${what}`);
+        return undefined;
+    }
+
     /** A list; `what` names its items, e.g. "namespace names". */
     list(key: string, v: unknown, what: string): unknown[] | undefined {
         if (!isSet(v)) return undefined;

@@ -4,8 +4,11 @@ import { Version } from "../version";
 import {
     Addon,
     ExposureMode,
+    ExternalProtocol,
     GatewayKind,
+    MeshMtlsMode,
     OutboundTrafficPolicy,
+    PeerMtlsMode,
     Profile,
     ServiceType,
     UpgradeStrategy,
@@ -56,6 +59,54 @@ export interface AddonExposure {
     nodePorts: Partial<Record<Addon, number>>;
 }
 
+export interface MtlsPortMode {
+    /** The workload's (container's) port, 1-65535; not the Service port. */
+    port: number;
+    mode: PeerMtlsMode;
+}
+
+/** A PeerAuthentication in the workloads' own namespace, which must exist: the stack never creates it. */
+export interface MtlsException {
+    /** Names the PeerAuthentication; a DNS label, unique among the exceptions. */
+    name: string;
+    /** The workloads' existing namespace; never the control-plane (root) namespace. */
+    namespace: string;
+    /** Labels of the workloads it applies to. @default {} (the whole namespace; then ports must be empty) */
+    selector: Record<string, string>;
+    /** The workloads' mode. @default unset (inherited from the namespace or the mesh) */
+    mode?: PeerMtlsMode;
+    /** Modes per workload port, ascending, each port once. @default [] */
+    ports: MtlsPortMode[];
+}
+
+/** A host outside the mesh that mesh clients call without Istio mTLS: a ServiceEntry and a DestinationRule. */
+export interface ExternalService {
+    /** Names the ServiceEntry and the DestinationRule; a DNS label, unique among the external services. */
+    name: string;
+    /** The fully qualified DNS name the clients call, unique among the external services. */
+    host: string;
+    /** 1-65535. */
+    port: number;
+    /** @default "TCP" */
+    protocol: ExternalProtocol;
+    /** @default the control plane namespace (visible to the whole mesh) */
+    namespace: string;
+    /** IP addresses the host resolves to, for TCP listeners of their own. @default [] */
+    addresses: string[];
+}
+
+export interface MtlsSettings {
+    /**
+     * The mesh-wide mode: a PeerAuthentication `default` in the control plane (root)
+     * namespace. @default unset (no mesh-wide PeerAuthentication: Istio's own default, PERMISSIVE)
+     */
+    mode?: MeshMtlsMode;
+    /** @default [] */
+    exceptions: MtlsException[];
+    /** @default [] */
+    externalServices: ExternalService[];
+}
+
 export interface MeshSettings {
     /** @default "" ("/dev/stdout" in profile demo) */
     accessLogFile: string;
@@ -65,6 +116,7 @@ export interface MeshSettings {
     outboundTrafficPolicy: OutboundTrafficPolicy;
     /** @default true */
     enableAutoMtls: boolean;
+    mtls: MtlsSettings;
 }
 
 export interface CniSettings {

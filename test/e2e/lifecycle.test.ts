@@ -30,6 +30,17 @@ jest.setTimeout(900_000);
 
 const STACK = "e2e";
 const NS = "istio-system";
+/**
+ * The runbook's mTLS answer: STRICT mesh-wide; a MySQL in the mesh that clients
+ * outside it reach on 3306; an external MySQL that mesh clients call without
+ * Istio mTLS.
+ */
+const MTLS = {
+    mode: "STRICT",
+    exceptions: [{ name: "mysql", namespace: "default", selector: { app: "mysql" }, ports: { "3306": "PERMISSIVE" } }],
+    externalServices: [{ name: "external-mysql", host: "mysql.example.com", port: 3306 }],
+};
+
 /** A user's workload in the namespace the stack labels for injection. */
 const APP = "sleep";
 const APP_NS = "default";
@@ -295,8 +306,9 @@ describe("lifecycle on the local cluster", () => {
         await waitFor("the local istiod to stop", 30, () => (localIstiods().length === 0 ? true : undefined));
     });
 
-    test("2. install 1.29.6: namespace, CRDs, istiod, CNI, gateways injected by istiod, addons, injection label, all ready", async () => {
+    test("2. install 1.29.6: namespace, CRDs, istiod, CNI, gateways injected by istiod, addons, injection label, mTLS policy, all ready", async () => {
         await setVersion("1.29.6");
+        await stack.setConfig("istio-mesh:mesh", { value: JSON.stringify({ mtls: MTLS }) });
         const up = await step("2. install 1.29.6", () => stack.up(quiet));
         expect(up.summary.result).toBe("succeeded");
         expect(exists("namespace", NS)).toBe(true);
@@ -324,6 +336,17 @@ describe("lifecycle on the local cluster", () => {
         }
         const labels = kubectlJson("namespace", "default").metadata.labels;
         expect(labels["istio-injection"]).toBe("enabled");
+        // The mTLS policy went through istiod's validating webhook (failurePolicy Fail) and is in place.
+        expect(kubectlJson("peerauthentication", "default", "-n", NS).spec).toEqual({ mtls: { mode: "STRICT" } });
+        expect(kubectlJson("peerauthentication", "mysql", "-n", "default").spec).toEqual({
+            selector: { matchLabels: { app: "mysql" } },
+            portLevelMtls: { "3306": { mode: "PERMISSIVE" } },
+        });
+        const external = kubectlJson("serviceentry", "external-mysql", "-n", NS).spec;
+        expect(external).toMatchObject({ hosts: ["mysql.example.com"], location: "MESH_EXTERNAL" });
+        expect(kubectlJson("destinationrule", "external-mysql", "-n", NS).spec.trafficPolicy).toEqual({
+            tls: { mode: "DISABLE" },
+        });
         const [local] = localIstiods();
         expect(local).toMatchObject({ deployment: "istiod", revision: "default" });
         expect(local.image).toBe("docker.io/istio/pilot:1.29.6");
@@ -498,6 +521,14 @@ describe("lifecycle on the local cluster", () => {
             'istio-mesh:version: "1.30" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
         );
         await setVersion("1.30.3");
+        // A port-level exception for a whole namespace: istiod would refuse it; the stack does, first.
+        const namespaceWide = { ...MTLS.exceptions[0], selector: undefined };
+        await stack.setConfig("istio-mesh:mesh", {
+            value: JSON.stringify({ mtls: { ...MTLS, exceptions: [namespaceWide] } }),
+        });
+        const mtlsErr = await step("7. mTLS exception istiod would refuse", () => failureOf(stack.up(quiet)));
+        expect(String(mtlsErr)).toContain("istio-mesh:mesh.mtls.exceptions[0].selector: is required");
+        await stack.setConfig("istio-mesh:mesh", { value: JSON.stringify({ mtls: MTLS }) });
         expect(clusterSnapshot()).toEqual(before);
     });
 

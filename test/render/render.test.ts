@@ -88,6 +88,16 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
         expect((webhook as any).webhooks.map((w: { failurePolicy: string }) => w.failurePolicy)).toEqual(["Fail"]);
     });
 
+    test("the mesh's root namespace, home of the mesh-wide mTLS policy, is the control plane namespace", () => {
+        const c = config(version, { namespace: "mesh-control", mesh: { mtls: { mode: "STRICT" } } });
+        const meshConfig = render("istiod", c, "istiod", c.namespace, istiodValues(c)).find(
+            (d) => d.kind === "ConfigMap" && d.metadata.name === "istio",
+        );
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
+        const mesh = yaml.load((meshConfig as any).data.mesh) as { rootNamespace: string };
+        expect(mesh.rootNamespace).toBe("mesh-control");
+    });
+
     test("a gateway's proxy image is left to istiod's injector", () => {
         const c = config(version, { profile: "demo" });
         const gw = c.gateways[0];

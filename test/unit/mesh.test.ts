@@ -191,3 +191,99 @@ describe("options", () => {
         });
     });
 });
+
+describe("mTLS policy", () => {
+    const PEER_AUTHENTICATION = "kubernetes:security.istio.io/v1:PeerAuthentication";
+    const SERVICE_ENTRY = "kubernetes:networking.istio.io/v1:ServiceEntry";
+    const DESTINATION_RULE = "kubernetes:networking.istio.io/v1:DestinationRule";
+
+    test("no mtls settings: no policy at all, so Istio's own default (PERMISSIVE) applies", async () => {
+        const { resources } = await build({});
+        expect(resources.filter((r) => r.type === "istio-mesh:index:MeshMtlsPolicy")).toEqual([]);
+        expect(byType(resources, PEER_AUTHENTICATION)).toEqual([]);
+    });
+
+    test("STRICT: one PeerAuthentication named default in the root namespace, without selector", async () => {
+        const { resources } = await build({ mesh: { mtls: { mode: "STRICT" } } });
+        one(resources, "istio-mesh:index:MeshMtlsPolicy", "istio-mtls");
+        const policies = byType(resources, PEER_AUTHENTICATION);
+        expect(policies.map((p) => [p.name, p.inputs.metadata.namespace, p.inputs.metadata.name])).toEqual([
+            ["istio-mtls-mesh", "istio-system", "default"],
+        ]);
+        expect(policies[0].inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
+    });
+
+    test("the root namespace follows the control-plane namespace", async () => {
+        const { resources } = await build({ namespace: "mesh-control", mesh: { mtls: { mode: "PERMISSIVE" } } });
+        expect(one(resources, PEER_AUTHENTICATION, "istio-mtls-mesh").inputs.metadata.namespace).toBe("mesh-control");
+    });
+
+    test("the runbook's MySQL in the mesh: a PeerAuthentication in its own namespace, PERMISSIVE on 3306", async () => {
+        const { resources } = await build({
+            mesh: {
+                mtls: {
+                    mode: "STRICT",
+                    exceptions: [
+                        { name: "mysql", namespace: "db", selector: { app: "mysql" }, ports: { "3306": "PERMISSIVE" } },
+                    ],
+                },
+            },
+        });
+        const exception = one(resources, PEER_AUTHENTICATION, "istio-mtls-exception-mysql");
+        expect(exception.inputs.metadata).toMatchObject({ name: "mysql", namespace: "db" });
+        expect(exception.inputs.spec).toEqual({
+            selector: { matchLabels: { app: "mysql" } },
+            portLevelMtls: { "3306": { mode: "PERMISSIVE" } },
+        });
+        // The namespace is the user's: labelled or patched never, created never.
+        expect(byType(resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)).toEqual([
+            "istio-system",
+        ]);
+    });
+
+    test("the runbook's external MySQL: a ServiceEntry outside the mesh and a DestinationRule without Istio mTLS", async () => {
+        const { resources } = await build({
+            mesh: {
+                mtls: {
+                    externalServices: [{ name: "external-mysql", host: "mysql.example.com", port: 3306 }],
+                },
+            },
+        });
+        const entry = one(resources, SERVICE_ENTRY, "istio-mtls-external-external-mysql");
+        expect(entry.inputs.metadata).toMatchObject({ name: "external-mysql", namespace: "istio-system" });
+        expect(entry.inputs.spec).toEqual({
+            hosts: ["mysql.example.com"],
+            ports: [{ number: 3306, name: "tcp-3306", protocol: "TCP" }],
+            location: "MESH_EXTERNAL",
+            resolution: "DNS",
+        });
+        const rule = one(resources, DESTINATION_RULE, "istio-mtls-external-external-mysql-tls");
+        expect(rule.inputs.metadata).toMatchObject({ name: "external-mysql", namespace: "istio-system" });
+        expect(rule.inputs.spec).toEqual({ host: "mysql.example.com", trafficPolicy: { tls: { mode: "DISABLE" } } });
+        // Only mode creates the mesh-wide policy.
+        expect(byType(resources, PEER_AUTHENTICATION)).toEqual([]);
+    });
+
+    test("built from code without the parser, a spec istiod would refuse stops the component before its children", async () => {
+        const { MeshMtlsPolicy } = await import("../../components/mtls");
+        recorded.length = 0;
+        expect(
+            () =>
+                new MeshMtlsPolicy("direct", {
+                    rootNamespace: "istio-system",
+                    exceptions: [
+                        {
+                            name: "mysql",
+                            namespace: "db",
+                            selector: {},
+                            ports: [{ port: 3306, mode: "PERMISSIVE" }],
+                        },
+                    ],
+                }),
+        ).toThrow(
+            "exception db/mysql: port modes need a selector: istiod refuses them in a namespace-wide PeerAuthentication",
+        );
+        await new Promise((r) => setTimeout(r, 50));
+        expect(byType(recorded, PEER_AUTHENTICATION)).toEqual([]);
+    });
+});
