@@ -1,7 +1,13 @@
 // The program reads and validates the stack config, refuses an unsupported
 // upgrade path, and builds the mesh. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
-import { findProjectDir, parseStackConfig, projectConfigKeys, StackConfig } from "./components/config";
+import {
+    findProjectDir,
+    GRAFANA_PASSWORD_KEY,
+    parseStackConfig,
+    projectConfigKeys,
+    StackConfig,
+} from "./components/config";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 
 /** The Istio version this stack deployed last, read from its own outputs. */
@@ -46,7 +52,12 @@ export = async () => {
     // The Kubernetes SDK is loaded only for a valid config: a typo is reported
     // without paying for it.
     const { IstioMesh } = await import("./components/mesh");
-    const mesh = new IstioMesh("istio", { config });
+    // The parser checked the password but keeps no copy: read here as a Pulumi secret,
+    // it stays encrypted in the state and masked in every log.
+    const grafanaAdminPassword = config.addons.grafanaAdminFromSecret
+        ? new pulumi.Config().requireSecret(GRAFANA_PASSWORD_KEY)
+        : undefined;
+    const mesh = new IstioMesh("istio", { config, grafanaAdminPassword });
     return {
         version: mesh.version,
         profile: mesh.profile,

@@ -2,7 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonExposure, isRemoteSource } from "./config";
-import { chainTransforms, ownDeclaredFields, skipServiceSettleWait } from "./transforms";
+import {
+    chainTransforms,
+    GRAFANA_ADMIN_SECRET_KEYS,
+    grafanaAdminFromSecret,
+    grafanaWithoutAnonymousAccess,
+    kialiTokenLogin,
+    ownDeclaredFields,
+    prometheusWithoutLifecycleApi,
+    skipServiceSettleWait,
+} from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
 export const ADDON_UI: Record<
@@ -58,7 +67,22 @@ export interface ObservabilityAddonsArgs {
      * gateway that serves the hosts. The addons themselves wait for nothing. @default []
      */
     exposureDependsOn?: pulumi.Resource[];
+    /**
+     * Run the addons with logins (Grafana without anonymous access, Kiali with token
+     * login, Prometheus without its lifecycle API), for an exposure that reaches them
+     * from outside the cluster. @default false (the manifests as the release ships them)
+     */
+    requireLogin?: boolean;
+    /**
+     * Grafana's admin password, a Pulumi secret: the component keeps it in a Secret
+     * `grafana-admin` (user admin) that Grafana reads its login from. @default undefined
+     * (the manifest's admin/admin)
+     */
+    grafanaAdminPassword?: pulumi.Input<string>;
 }
+
+/** The Secret that holds Grafana's admin login, in the addons' namespace. */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
 /**
  * Prometheus, Grafana, Kiali and Jaeger from the Istio release's own manifests
@@ -70,6 +94,8 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     public readonly urls: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+        const requireLogin = args.requireLogin ?? false;
+        const grafanaPassword = args.addons.includes("grafana") ? args.grafanaAdminPassword : undefined;
         // Like the charts' children: the stack owns what it declares, so addons a runbook
         // once applied with kubectl are taken over, and Services are ready with their pods.
         super(
@@ -78,15 +104,47 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             {},
             {
                 ...opts,
-                transforms: [...(opts?.transforms ?? []), chainTransforms(ownDeclaredFields, skipServiceSettleWait)],
+                transforms: [
+                    ...(opts?.transforms ?? []),
+                    chainTransforms(
+                        ownDeclaredFields,
+                        skipServiceSettleWait,
+                        ...(grafanaPassword !== undefined ? [grafanaAdminFromSecret(GRAFANA_ADMIN_SECRET)] : []),
+                        ...(requireLogin
+                            ? [grafanaWithoutAnonymousAccess, kialiTokenLogin, prometheusWithoutLifecycleApi]
+                            : []),
+                    ),
+                ],
             },
         );
+        if (requireLogin && args.addons.includes("grafana") && grafanaPassword === undefined) {
+            // Without anonymous access, the manifest's admin/admin would be the way in.
+            throw new pulumi.ResourceError("Grafana requires a login but has no admin password", this);
+        }
+        // Grafana's pod cannot start before the Secret it reads its login from.
+        const grafanaAdmin =
+            grafanaPassword === undefined
+                ? undefined
+                : new k8s.core.v1.Secret(
+                      `${name}-grafana-admin`,
+                      {
+                          metadata: { name: GRAFANA_ADMIN_SECRET, namespace: args.namespace },
+                          type: "Opaque",
+                          stringData: {
+                              [GRAFANA_ADMIN_SECRET_KEYS.user]: "admin",
+                              [GRAFANA_ADMIN_SECRET_KEYS.password]: pulumi.secret(grafanaPassword),
+                          },
+                      },
+                      { parent: this },
+                  );
+        const tls = args.exposure.tls.credentialName;
+        const scheme = args.exposure.mode === "host" && tls !== "" ? "https" : "http";
         const urls: Record<string, pulumi.Input<string>> = {};
         for (const addon of args.addons) {
             const manifests = new k8s.yaml.v2.ConfigFile(
                 `${name}-${addon}`,
                 { file: addonManifest(args.source, addon) },
-                { parent: this },
+                { parent: this, dependsOn: addon === "grafana" && grafanaAdmin ? [grafanaAdmin] : [] },
             );
             const ui = ADDON_UI[addon];
             urls[addon] = pulumi.interpolate`http://${ui.service}.${args.namespace}.svc.cluster.local:${ui.port}`;
@@ -125,7 +183,22 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                     metadata: { name: "addons", namespace: args.namespace },
                     spec: {
                         selector: { istio: args.gatewaySelector ?? "ingressgateway" },
-                        servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }],
+                        servers:
+                            tls === ""
+                                ? [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }]
+                                : [
+                                      {
+                                          port: { number: 443, name: "https", protocol: "HTTPS" },
+                                          tls: { mode: "SIMPLE", credentialName: tls },
+                                          hosts,
+                                      },
+                                      // Logins never travel in plain text: HTTP only redirects.
+                                      {
+                                          port: { number: 80, name: "http", protocol: "HTTP" },
+                                          tls: { httpsRedirect: true },
+                                          hosts,
+                                      },
+                                  ],
                     },
                 },
                 { parent: this, dependsOn: args.exposureDependsOn ?? [] },
@@ -158,7 +231,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                     },
                     { parent: this, dependsOn: [gateway] },
                 );
-                urls[addon] = `http://${host}`;
+                urls[addon] = `${scheme}://${host}`;
             }
         }
         this.urls = pulumi.output(urls);

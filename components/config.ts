@@ -11,3 +11,4 @@ export { findProjectDir, projectConfigKeys } from "./config/project";
 export { DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, expandSource, isRemoteSource } from "./config/sources";
 export { STACK_MANAGED_ISTIOD_VALUES } from "./config/istiodValues";
 export { parseStackConfig, STACK_SETTINGS } from "./config/parse";
+export { exposureRequiresLogin, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./config/addons";

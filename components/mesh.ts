@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ADDON_UI, ObservabilityAddons } from "./addons";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
-import { StackConfig } from "./config";
+import { exposureRequiresLogin, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { Istiod } from "./istiod";
@@ -14,6 +14,11 @@ import { Ztunnel } from "./ztunnel";
 export interface IstioMeshArgs {
     /** The validated stack configuration (see config.ts). */
     config: StackConfig;
+    /**
+     * Grafana's admin password, a Pulumi secret, read from istio-mesh:grafanaAdminPassword
+     * (set when config.addons.grafanaAdminFromSecret is). @default undefined
+     */
+    grafanaAdminPassword?: pulumi.Input<string>;
 }
 
 export interface ComponentVersion {
@@ -132,6 +137,8 @@ export class IstioMesh extends pulumi.ComponentResource {
                     exposure: config.addons.exposure,
                     gatewaySelector: exposedBy?.component.selectorLabel,
                     exposureDependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])],
+                    requireLogin: exposureRequiresLogin(config.addons.exposure),
+                    grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,
                 },
                 // The addons are plain workloads in the control plane namespace: they roll out
                 // while the control plane does; only their exposure waits for it.

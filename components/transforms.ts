@@ -2,6 +2,7 @@
 // one is a plain function of (type, props, opts), so it is tested without a
 // Pulumi runtime.
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 
 export const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
 export const WEBHOOK_TYPES = [
@@ -104,3 +105,141 @@ export function chainTransforms(...transforms: pulumi.ResourceTransform[]): pulu
         return changed ? { props: current.props, opts: current.opts } : undefined;
     };
 }
+
+// The release's addon manifests are demo-grade: each transform below removes one
+// way in for someone who reaches an exposed addon. They match the manifests'
+// objects by kind and name, so an addon release that renames them is left as it is
+// (the unit tests run them on the shipped manifests and notice).
+
+export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
+
+interface EnvVar {
+    name: string;
+    value?: string;
+    valueFrom?: unknown;
+}
+
+interface Container {
+    name: string;
+    args?: string[];
+    env?: EnvVar[];
+}
+
+interface DeploymentProps {
+    metadata?: { name?: string };
+    spec?: { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: Container[] } } };
+}
+
+/** `props` with `edit` applied to the containers of Deployment `name`; undefined for any other object. */
+function editContainers(
+    args: pulumi.ResourceTransformArgs,
+    name: string,
+    edit: (c: Container) => Container,
+): pulumi.ResourceTransformResult | undefined {
+    const props = args.props as DeploymentProps;
+    if (args.type !== DEPLOYMENT_TYPE || props.metadata?.name !== name) return undefined;
+    const template = props.spec?.template;
+    return {
+        props: {
+            ...props,
+            spec: {
+                ...props.spec,
+                template: {
+                    ...template,
+                    spec: { ...template?.spec, containers: (template?.spec?.containers ?? []).map(edit) },
+                },
+            },
+        },
+        opts: args.opts,
+    };
+}
+
+/** The keys of the Secret that holds Grafana's admin login. */
+export const GRAFANA_ADMIN_SECRET_KEYS = { user: "admin-user", password: "admin-password" } as const;
+
+/**
+ * Grafana's admin login from a Secret instead of the manifest's admin/admin. The
+ * password reaches the pod by reference, so it is in no Deployment spec and no diff.
+ */
+export function grafanaAdminFromSecret(secretName: string): pulumi.ResourceTransform {
+    const fromSecret = (name: string, key: string): EnvVar => ({
+        name,
+        valueFrom: { secretKeyRef: { name: secretName, key } },
+    });
+    return (args) =>
+        editContainers(args, "grafana", (c) =>
+            c.name !== "grafana"
+                ? c
+                : {
+                      ...c,
+                      env: [
+                          ...(c.env ?? []).filter(
+                              (e) => e.name !== "GF_SECURITY_ADMIN_USER" && e.name !== "GF_SECURITY_ADMIN_PASSWORD",
+                          ),
+                          fromSecret("GF_SECURITY_ADMIN_USER", GRAFANA_ADMIN_SECRET_KEYS.user),
+                          fromSecret("GF_SECURITY_ADMIN_PASSWORD", GRAFANA_ADMIN_SECRET_KEYS.password),
+                      ],
+                  },
+        );
+}
+
+/**
+ * Grafana without anonymous access: the manifest makes every visitor an Admin.
+ * Environment variables override grafana.ini, so this holds whatever the ini says.
+ */
+export const grafanaWithoutAnonymousAccess: pulumi.ResourceTransform = (args) =>
+    editContainers(args, "grafana", (c) =>
+        c.name !== "grafana"
+            ? c
+            : {
+                  ...c,
+                  env: [
+                      ...(c.env ?? []).filter((e) => !e.name.startsWith("GF_AUTH_ANONYMOUS_")),
+                      { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "false" },
+                  ],
+              },
+    );
+
+/** Prometheus without its lifecycle API, which lets any client shut it down (`/-/quit`). */
+export const prometheusWithoutLifecycleApi: pulumi.ResourceTransform = (args) =>
+    editContainers(args, "prometheus", (c) =>
+        c.name !== "prometheus-server"
+            ? c
+            : { ...c, args: (c.args ?? []).filter((a) => a !== "--web.enable-lifecycle") },
+    );
+
+/** The pod annotation that restarts Kiali when its login strategy changes (it reads its ConfigMap at start only). */
+export const KIALI_STRATEGY_ANNOTATION = "istio-mesh.io/kiali-auth-strategy";
+
+/**
+ * Kiali with the `token` login (a Kubernetes token, so a user can do in Kiali what
+ * their RBAC allows) instead of `anonymous`, which gives every visitor Kiali's own
+ * cluster-wide write access to Istio config.
+ */
+export const kialiTokenLogin: pulumi.ResourceTransform = (args) => {
+    const props = args.props as { metadata?: { name?: string }; data?: Record<string, string> };
+    if (args.type === CONFIG_MAP_TYPE && props.metadata?.name === "kiali" && props.data?.["config.yaml"]) {
+        const config = yaml.load(props.data["config.yaml"]) as { auth?: Record<string, unknown> };
+        const withToken = { ...config, auth: { ...config.auth, strategy: "token" } };
+        return { props: { ...props, data: { ...props.data, "config.yaml": yaml.dump(withToken) } }, opts: args.opts };
+    }
+    const deployment = args.props as DeploymentProps;
+    if (args.type !== DEPLOYMENT_TYPE || deployment.metadata?.name !== "kiali") return undefined;
+    const template = deployment.spec?.template;
+    return {
+        props: {
+            ...deployment,
+            spec: {
+                ...deployment.spec,
+                template: {
+                    ...template,
+                    metadata: {
+                        ...template?.metadata,
+                        annotations: { ...template?.metadata?.annotations, [KIALI_STRATEGY_ANNOTATION]: "token" },
+                    },
+                },
+            },
+        },
+        opts: args.opts,
+    };
+};

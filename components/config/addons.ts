@@ -1,29 +1,69 @@
 // `addons`: which observability addons run, and how their UIs are reached.
 import { ADDONS, Addon, EXPOSURE_MODES, ExposureMode } from "./allowed";
-import { DOMAIN, GATEWAY_NAME, readName } from "./names";
+import { DOMAIN, GATEWAY_NAME, readName, SECRET_NAME } from "./names";
 import { ParsedGateways } from "./gateways";
 import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
 import { AddonExposure } from "./types";
 
 const ADDON_SETTINGS = [...ADDONS, "expose"] as const;
-const EXPOSE_SETTINGS = ["mode", "domain", "gateway", "nodePorts"] as const;
+const EXPOSE_SETTINGS = ["mode", "domain", "gateway", "nodePorts", "tls", "allowUnauthenticated"] as const;
+const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
 
 /** Which exposure mode each expose setting belongs to. */
-const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts", ExposureMode> = {
+const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts" | "tls", ExposureMode> = {
     domain: "host",
     gateway: "host",
     nodePorts: "nodePort",
+    tls: "host",
 };
+
+/** The top-level key of Grafana's admin password, a Pulumi secret of its own (not inside `addons`, a plain object). */
+export const GRAFANA_PASSWORD_KEY = "grafanaAdminPassword";
+
+/** Shorter admin passwords are refused: the login is reachable from outside the cluster. */
+export const GRAFANA_PASSWORD_MIN_LENGTH = 12;
+
+const SET_PASSWORD = `pulumi config set --secret istio-mesh:${GRAFANA_PASSWORD_KEY} <password>`;
+
+/** Addons reached from outside the cluster run with logins, unless the stack says otherwise by name. */
+export function exposureRequiresLogin(exposure: AddonExposure): boolean {
+    return exposure.mode !== "none" && !exposure.allowUnauthenticated;
+}
+
+/**
+ * Checks `grafanaAdminPassword` without ever showing it; true if a usable one is given.
+ * The value is not kept: the program reads it again as a Pulumi secret.
+ */
+export function readGrafanaPassword(r: Reader, v: unknown): boolean {
+    if (!isSet(v)) return false;
+    if (typeof v === "string" && v.length >= GRAFANA_PASSWORD_MIN_LENGTH) return true;
+    r.invalidSecret(
+        GRAFANA_PASSWORD_KEY,
+        `is not a password of at least ${GRAFANA_PASSWORD_MIN_LENGTH} characters; set one with ${SET_PASSWORD}`,
+    );
+    return false;
+}
 
 export interface ParsedAddons {
     enabled: Addon[];
     exposure: AddonExposure;
     /** `enabled` is the list meant: read without problems, from a valid profile or set addon by addon. */
     known: boolean;
+    /** Grafana's admin login comes from the secret `grafanaAdminPassword`. */
+    grafanaAdminFromSecret: boolean;
 }
 
-/** Reads `addons`; `nodePorts` holds the stack's node ports so far (the gateways'). */
-export function readAddons(r: Reader, v: unknown, defaults: Addon[], nodePorts: UniqueValues<number>): ParsedAddons {
+/**
+ * Reads `addons`; `nodePorts` holds the stack's node ports so far (the gateways'),
+ * `grafanaPassword` whether a usable `grafanaAdminPassword` is given.
+ */
+export function readAddons(
+    r: Reader,
+    v: unknown,
+    defaults: Addon[],
+    nodePorts: UniqueValues<number>,
+    grafanaPassword: boolean,
+): ParsedAddons {
     const readable = !isSet(v) || isPlainObject(v);
     const raw = r.object("addons", v, ADDON_SETTINGS) ?? {};
     const enabled = ADDONS.filter((a) => r.boolean(childKey("addons", a), field(raw, a)) ?? defaults.includes(a));
@@ -31,14 +71,29 @@ export function readAddons(r: Reader, v: unknown, defaults: Addon[], nodePorts: 
         readable &&
         r.valid(...ADDONS.map((a) => childKey("addons", a))) &&
         (r.valid("profile") || ADDONS.every((a) => isSet(field(raw, a))));
-    const exposure: AddonExposure = { mode: "none", domain: "", gateway: "istio-ingressgateway", nodePorts: {} };
+    const exposure: AddonExposure = {
+        mode: "none",
+        domain: "",
+        gateway: "istio-ingressgateway",
+        nodePorts: {},
+        allowUnauthenticated: false,
+        tls: { credentialName: "", insecureHttp: false },
+    };
+    const grafanaAdminFromSecret = grafanaPassword && enabled.includes("grafana");
     const e = r.object("addons.expose", field(raw, "expose"), EXPOSE_SETTINGS);
-    if (!e) return { enabled, exposure, known };
+    if (!e) return { enabled, exposure, known, grafanaAdminFromSecret };
 
     exposure.mode = r.oneOf("addons.expose.mode", field(e, "mode"), EXPOSURE_MODES, "an exposure mode") ?? "none";
     const modeKnown = r.valid("addons.expose.mode");
     exposure.domain = readName(r, "addons.expose.domain", field(e, "domain"), DOMAIN) ?? "";
     exposure.gateway = readName(r, "addons.expose.gateway", field(e, "gateway"), GATEWAY_NAME) ?? exposure.gateway;
+
+    exposure.allowUnauthenticated =
+        r.boolean("addons.expose.allowUnauthenticated", field(e, "allowUnauthenticated")) ?? false;
+    const tls = r.object("addons.expose.tls", field(e, "tls"), TLS_SETTINGS) ?? {};
+    exposure.tls.credentialName =
+        readName(r, "addons.expose.tls.credentialName", field(tls, "credentialName"), SECRET_NAME) ?? "";
+    exposure.tls.insecureHttp = r.boolean("addons.expose.tls.insecureHttp", field(tls, "insecureHttp")) ?? false;
 
     const ports = r.object("addons.expose.nodePorts", field(e, "nodePorts"), ADDONS) ?? {};
     for (const addon of ADDONS) {
@@ -56,7 +111,7 @@ export function readAddons(r: Reader, v: unknown, defaults: Addon[], nodePorts: 
         }
     }
 
-    if (!modeKnown) return { enabled, exposure, known };
+    if (!modeKnown) return { enabled, exposure, known, grafanaAdminFromSecret };
     for (const [setting, mode] of Object.entries(SETTING_MODE)) {
         const value = field(e, setting);
         const given = setting === "nodePorts" ? Object.keys(ports).length > 0 : isSet(value);
@@ -73,7 +128,14 @@ export function readAddons(r: Reader, v: unknown, defaults: Addon[], nodePorts: 
     if (exposure.mode !== "none" && enabled.length === 0 && known) {
         r.invalid("addons.expose.mode", exposure.mode, `exposes no addon: enable one of ${ADDONS.join(", ")}`);
     }
-    return { enabled, exposure, known };
+    if (exposure.tls.credentialName !== "" && exposure.tls.insecureHttp) {
+        r.invalid(
+            "addons.expose.tls.insecureHttp",
+            field(tls, "insecureHttp"),
+            "contradicts addons.expose.tls.credentialName, which serves the hosts over HTTPS and redirects HTTP; remove one of them",
+        );
+    }
+    return { enabled, exposure, known, grafanaAdminFromSecret };
 }
 
 /** The release's addon manifests are written for istio-system and put their objects there. */
@@ -84,6 +146,29 @@ export function checkAddonNamespace(r: Reader, addons: ParsedAddons, namespace: 
         namespace,
         `cannot hold the addons (${addons.enabled.join(", ")}): the release's addon manifests are written for istio-system; turn them off under addons or keep namespace istio-system`,
     );
+}
+
+/**
+ * An exposure reaches the addons from outside the cluster, so it needs HTTPS (mode
+ * host) and a Grafana login, unless the stack says otherwise by name. Asked for once
+ * the exposure itself is valid: a bad mode, domain or gateway is the root cause.
+ */
+export function checkExposureSecurity(r: Reader, addons: ParsedAddons, grafanaPassword: boolean): void {
+    const { exposure, enabled } = addons;
+    if (!addons.known || !r.valid("profile", "namespace", "gateways", "addons")) return;
+    if (!exposureRequiresLogin(exposure)) return;
+    if (exposure.mode === "host" && exposure.tls.credentialName === "" && !exposure.tls.insecureHttp) {
+        r.required(
+            "addons.expose.tls.credentialName",
+            "mode host serves the addons over HTTPS with this kubernetes.io/tls Secret in the ingress gateway's namespace (created by you or cert-manager, for *.<domain>), and redirects HTTP; to serve plain HTTP instead, set addons.expose.tls.insecureHttp: true",
+        );
+    }
+    if (enabled.includes("grafana") && !grafanaPassword && r.valid(GRAFANA_PASSWORD_KEY)) {
+        r.required(
+            GRAFANA_PASSWORD_KEY,
+            `Grafana is exposed (addons.expose.mode ${exposure.mode}) and gets an admin login instead of anonymous access: set its password as a Pulumi secret with ${SET_PASSWORD} (at least ${GRAFANA_PASSWORD_MIN_LENGTH} characters), or turn Grafana off (addons.grafana: false)`,
+        );
+    }
 }
 
 /** With mode host, the addon hosts are served by an ingress gateway of this stack. */

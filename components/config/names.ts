@@ -64,6 +64,13 @@ export const DOMAIN: NameRule = {
     hint: "use a DNS name such as mesh.example.com: lowercase labels of at most 63 characters, at most 242 characters in all",
 };
 
+export const SECRET_NAME: NameRule = {
+    what: "Secret name",
+    maxLength: 253,
+    pattern: DNS_SUBDOMAIN,
+    hint: "use a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters, such as addons-tls",
+};
+
 export const MTLS_EXCEPTION_NAME: NameRule = {
     what: "exception name",
     maxLength: 63,

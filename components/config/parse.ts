@@ -3,7 +3,14 @@
 // the key, the bad value and what is allowed; all problems are reported at once,
 // before a single resource is registered, and a bad value is reported once, not
 // again through the settings derived from it.
-import { checkAddonNamespace, checkExposureGateway, readAddons } from "./addons";
+import {
+    checkAddonNamespace,
+    checkExposureGateway,
+    checkExposureSecurity,
+    GRAFANA_PASSWORD_KEY,
+    readAddons,
+    readGrafanaPassword,
+} from "./addons";
 import { readControlPlane } from "./controlPlane";
 import { checkGatewayNames, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
@@ -28,6 +35,7 @@ export const STACK_SETTINGS = [
     "cni",
     "gateways",
     "addons",
+    GRAFANA_PASSWORD_KEY,
     "injectionNamespaces",
     "sidecarRollout",
     "istiodValues",
@@ -55,10 +63,12 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
 
     const nodePorts = new UniqueValues<number>(r, "a node port serves one Service in the whole cluster");
     const gateways = readGateways(r, field(root, "gateways"), defaults.gateways, control.namespace, nodePorts);
-    const addons = readAddons(r, field(root, "addons"), defaults.addons, nodePorts);
+    const grafanaPassword = readGrafanaPassword(r, field(root, GRAFANA_PASSWORD_KEY));
+    const addons = readAddons(r, field(root, "addons"), defaults.addons, nodePorts, grafanaPassword);
     checkGatewayNames(r, gateways.gateways, { namespace: control.namespace, profile: control.profile, cni, addons });
     checkExposureGateway(r, addons, gateways);
     checkAddonNamespace(r, addons, control.namespace);
+    checkExposureSecurity(r, addons, grafanaPassword);
 
     const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control);
     const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
@@ -96,7 +106,11 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         mesh,
         cni,
         gateways: gateways.gateways.map((g) => g.value),
-        addons: { enabled: addons.enabled, exposure: addons.exposure },
+        addons: {
+            enabled: addons.enabled,
+            exposure: addons.exposure,
+            grafanaAdminFromSecret: addons.grafanaAdminFromSecret,
+        },
         injectionNamespaces,
         sidecarRollout,
         istiodValues,
@@ -108,6 +122,8 @@ function decodeJsonText(raw: unknown): unknown {
     if (!isPlainObject(raw)) return raw;
     return Object.fromEntries(
         Object.entries(raw).map(([key, value]) => {
+            // A password is text, whatever it starts with.
+            if (key === GRAFANA_PASSWORD_KEY) return [key, value];
             if (typeof value !== "string" || !/^\s*[[{]/.test(value)) return [key, value];
             try {
                 return [key, JSON.parse(value) as unknown];

@@ -116,6 +116,12 @@ export class Reader {
         this.refused.push(key);
     }
 
+    /** A secret was given and is wrong: like `invalid`, but the message never shows the value. */
+    invalidSecret(key: string, rule: string): void {
+        this.problems.push(`${this.prefix(key)}: (secret value not shown) ${rule}`);
+        this.refused.push(key);
+    }
+
     /** A value is missing. Returns undefined, so a read can end with `: r.required(...)`. */
     required(key: string, rule: string): undefined {
         this.problems.push(`${this.prefix(key)}: is required; ${rule}`);

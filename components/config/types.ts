@@ -57,6 +57,25 @@ export interface AddonExposure {
     gateway: string;
     /** Fixed node ports per addon (mode nodePort); unset ones are assigned by Kubernetes. @default {} */
     nodePorts: Partial<Record<Addon, number>>;
+    /**
+     * Expose the addons as the release ships them: Grafana with anonymous Admin, Kiali
+     * without login, Prometheus with its lifecycle API, and (mode host) plain HTTP.
+     * @default false (an exposure requires logins and, in mode host, HTTPS)
+     */
+    allowUnauthenticated: boolean;
+    tls: AddonTls;
+}
+
+/** How the addon hosts are served (mode host). */
+export interface AddonTls {
+    /**
+     * A kubernetes.io/tls Secret in the ingress gateway's namespace: the gateway serves
+     * the hosts over HTTPS with it and redirects HTTP. @default "" (required in mode host
+     * unless insecureHttp or allowUnauthenticated)
+     */
+    credentialName: string;
+    /** Serve the hosts over plain HTTP, credentials included. @default false */
+    insecureHttp: boolean;
 }
 
 export interface MtlsPortMode {
@@ -151,6 +170,11 @@ export interface StackConfig {
         /** @default the profile's addons */
         enabled: Addon[];
         exposure: AddonExposure;
+        /**
+         * Grafana's admin login comes from the Pulumi secret istio-mesh:grafanaAdminPassword
+         * (it is given and Grafana is on). @default false (the manifest's admin/admin)
+         */
+        grafanaAdminFromSecret: boolean;
     };
     /** Existing namespaces labelled for injection. @default ["default"] ([] in profile ambient) */
     injectionNamespaces: string[];

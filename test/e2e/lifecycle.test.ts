@@ -41,6 +41,8 @@ const MTLS = {
     externalServices: [{ name: "external-mysql", host: "mysql.example.com", port: 3306 }],
 };
 
+const GRAFANA_PASSWORD = "e2e-grafana-admin-password";
+
 /** A user's workload in the namespace the stack labels for injection. */
 const APP = "sleep";
 const APP_NS = "default";
@@ -309,6 +311,9 @@ describe("lifecycle on the local cluster", () => {
     test("2. install 1.29.6: namespace, CRDs, istiod, CNI, gateways injected by istiod, addons, injection label, mTLS policy, all ready", async () => {
         await setVersion("1.29.6");
         await stack.setConfig("istio-mesh:mesh", { value: JSON.stringify({ mtls: MTLS }) });
+        // Exposed addons as a production stack gets them: no `allowUnauthenticated`, a Grafana login.
+        await stack.setConfig("istio-mesh:addons", { value: JSON.stringify({ expose: { mode: "nodePort" } }) });
+        await stack.setConfig("istio-mesh:grafanaAdminPassword", { value: GRAFANA_PASSWORD, secret: true });
         const up = await step("2. install 1.29.6", () => stack.up(quiet));
         expect(up.summary.result).toBe("succeeded");
         expect(exists("namespace", NS)).toBe(true);
@@ -336,6 +341,33 @@ describe("lifecycle on the local cluster", () => {
         }
         const labels = kubectlJson("namespace", "default").metadata.labels;
         expect(labels["istio-injection"]).toBe("enabled");
+        // Exposed by node port, and nobody gets in anonymously: Grafana's anonymous access is
+        // off and its admin login comes from the stack's Secret; Kiali asks for a token;
+        // Prometheus has no lifecycle API to shut it down with.
+        const grafana = deployment("grafana").spec.template.spec.containers.find(
+            (c: { name: string }) => c.name === "grafana",
+        );
+        const env = Object.fromEntries(
+            grafana.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [
+                e.name,
+                e.value ?? e.valueFrom,
+            ]),
+        );
+        expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe("false");
+        expect(env.GF_AUTH_ANONYMOUS_ORG_ROLE).toBeUndefined();
+        expect(env.GF_SECURITY_ADMIN_PASSWORD).toEqual({
+            secretKeyRef: { name: "grafana-admin", key: "admin-password" },
+        });
+        const adminSecret = kubectlJson("secret", "grafana-admin", "-n", NS);
+        expect(Buffer.from(adminSecret.data["admin-password"], "base64").toString()).toBe(GRAFANA_PASSWORD);
+        expect(kubectlJson("configmap", "kiali", "-n", NS).data["config.yaml"]).toMatch(/strategy: token/);
+        const prometheus = deployment("prometheus").spec.template.spec.containers.find(
+            (c: { name: string }) => c.name === "prometheus-server",
+        );
+        expect(prometheus.args).not.toContain("--web.enable-lifecycle");
+        // The password is a secret in the stack's state too.
+        expect(JSON.stringify(await stack.exportStack())).not.toContain(GRAFANA_PASSWORD);
+
         // The mTLS policy went through istiod's validating webhook (failurePolicy Fail) and is in place.
         expect(kubectlJson("peerauthentication", "default", "-n", NS).spec).toEqual({ mtls: { mode: "STRICT" } });
         expect(kubectlJson("peerauthentication", "mysql", "-n", "default").spec).toEqual({

@@ -117,7 +117,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, injectionNamespaces, sidecarRollout, istiodValues',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, istiodValues',
         ],
         [
             { addons: { loki: true } },
@@ -903,7 +903,10 @@ describe("numbers given as text are the same numbers", () => {
                         ports: [{ name: "http", port: n(80), targetPort: n(8080), nodePort: n(31380) }],
                     },
                 ],
-                addons: { grafana: true, expose: { mode: "nodePort", nodePorts: { grafana: n(32000) } } },
+                addons: {
+                    grafana: true,
+                    expose: { mode: "nodePort", nodePorts: { grafana: n(32000) }, allowUnauthenticated: true },
+                },
             });
         expect(numeric(String)).toEqual(numeric((v) => v));
         expect(numeric(String).gateways[0].ports[0]).toEqual({
@@ -1032,5 +1035,111 @@ describe("no input shape crashes the parser", () => {
     test.each([null, "config", 5, [["version", "1.29.6"]]])("a config map that is not a map: %p", (raw) => {
         // The type says a map; a script in plain JavaScript may still hand over anything.
         expect(() => parseStackConfig(raw as unknown as Record<string, unknown>, __dirname)).toThrow(ConfigError);
+    });
+});
+
+// Issue 8, part 2: an exposure never lets anyone in without a login, unless the stack says so by name.
+describe("addon exposure with authentication and TLS", () => {
+    const password = "correct horse battery";
+    const SET = "pulumi config set --secret istio-mesh:grafanaAdminPassword <password>";
+
+    test.each([
+        [
+            { profile: "demo", addons: { expose: { mode: "nodePort" } } },
+            `istio-mesh:grafanaAdminPassword: is required; Grafana is exposed (addons.expose.mode nodePort) and gets an admin login instead of anonymous access: set its password as a Pulumi secret with ${SET} (at least 12 characters), or turn Grafana off (addons.grafana: false)`,
+        ],
+        [
+            {
+                profile: "demo",
+                grafanaAdminPassword: password,
+                addons: { expose: { mode: "host", domain: "m.example.com" } },
+            },
+            "istio-mesh:addons.expose.tls.credentialName: is required; mode host serves the addons over HTTPS with this kubernetes.io/tls Secret in the ingress gateway's namespace (created by you or cert-manager, for *.<domain>), and redirects HTTP; to serve plain HTTP instead, set addons.expose.tls.insecureHttp: true",
+        ],
+        [
+            { profile: "demo", grafanaAdminPassword: "short", addons: { expose: { mode: "nodePort" } } },
+            `istio-mesh:grafanaAdminPassword: (secret value not shown) is not a password of at least 12 characters; set one with ${SET}`,
+        ],
+        [
+            { grafanaAdminPassword: 12345678901234 },
+            `istio-mesh:grafanaAdminPassword: (secret value not shown) is not a password of at least 12 characters; set one with ${SET}`,
+        ],
+        [
+            {
+                profile: "demo",
+                grafanaAdminPassword: password,
+                addons: {
+                    expose: {
+                        mode: "host",
+                        domain: "m.example.com",
+                        tls: { credentialName: "tls", insecureHttp: true },
+                    },
+                },
+            },
+            "istio-mesh:addons.expose.tls.insecureHttp: true contradicts addons.expose.tls.credentialName, which serves the hosts over HTTPS and redirects HTTP; remove one of them",
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "nodePort", tls: { credentialName: "tls" } } } },
+            'istio-mesh:addons.expose.tls: {"credentialName":"tls"} needs addons.expose.mode host (it is nodePort)',
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "nodePort", allowUnauthenticated: "yes" } } },
+            'istio-mesh:addons.expose.allowUnauthenticated: "yes" is not a boolean; allowed: true, false',
+        ],
+        [
+            {
+                profile: "demo",
+                grafanaAdminPassword: password,
+                addons: { expose: { mode: "host", domain: "m.example.com", tls: { credentialName: "TLS_cert" } } },
+            },
+            "istio-mesh:addons.expose.tls.credentialName: \"TLS_cert\" is not a valid Secret name; use a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 characters, such as addons-tls",
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "host", domain: "m.example.com", tls: { cert: "x" } } } },
+            'istio-mesh:addons.expose.tls.cert: "x" is not a known setting; allowed: credentialName, insecureHttp',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+
+    test("a message never shows the password", () => {
+        const secret = "hunter2";
+        expect(problems({ grafanaAdminPassword: secret }).join("\n")).not.toContain(secret);
+    });
+
+    test("a password that looks like JSON is still a password", () => {
+        const c = parse({
+            profile: "demo",
+            grafanaAdminPassword: '["not", "a list"]',
+            addons: { expose: { mode: "nodePort" } },
+        });
+        expect(c.addons.grafanaAdminFromSecret).toBe(true);
+    });
+
+    test("an exposure that says it allows unauthenticated access needs no password and no TLS", () => {
+        const c = parse({
+            profile: "demo",
+            addons: { expose: { mode: "host", domain: "m.example.com", allowUnauthenticated: true } },
+        });
+        expect(c.addons.exposure).toMatchObject({
+            allowUnauthenticated: true,
+            tls: { credentialName: "", insecureHttp: false },
+        });
+        expect(c.addons.grafanaAdminFromSecret).toBe(false);
+    });
+
+    test("plain HTTP is an explicit choice, logins still required", () => {
+        const c = parse({
+            profile: "demo",
+            grafanaAdminPassword: password,
+            addons: { expose: { mode: "host", domain: "m.example.com", tls: { insecureHttp: true } } },
+        });
+        expect(c.addons.exposure.tls).toEqual({ credentialName: "", insecureHttp: true });
+        expect(c.addons.grafanaAdminFromSecret).toBe(true);
+    });
+
+    test("without Grafana, an exposure needs no password", () => {
+        const c = parse({ addons: { kiali: true, expose: { mode: "nodePort" } } });
+        expect(c.addons.grafanaAdminFromSecret).toBe(false);
     });
 });

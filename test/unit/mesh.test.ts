@@ -23,7 +23,10 @@ async function build(raw: Record<string, unknown>): Promise<{ config: StackConfi
         },
         __dirname,
     );
-    const mesh = new IstioMesh("istio", { config });
+    // As index.ts does: the password the parser checked reaches the mesh as a Pulumi secret.
+    const password = raw.grafanaAdminPassword;
+    const grafanaAdminPassword = typeof password === "string" ? pulumi.secret(password) : undefined;
+    const mesh = new IstioMesh("istio", { config, grafanaAdminPassword });
     // Wait until every registration has reached the mocks.
     await new Promise<void>((resolve) => pulumi.all([mesh.urn, mesh.crds]).apply(() => resolve()));
     await new Promise((r) => setTimeout(r, 50));
@@ -152,7 +155,8 @@ describe("options", () => {
     test("addons by host name: one Gateway on the ingress gateway and a VirtualService per addon", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "host", domain: "mesh.example.com" } },
+            addons: { expose: { mode: "host", domain: "mesh.example.com", tls: { insecureHttp: true } } },
+            grafanaAdminPassword: "correct horse battery",
         });
         const crs = byType(resources, "kubernetes:networking.istio.io/v1:Gateway").concat(
             byType(resources, "kubernetes:networking.istio.io/v1:VirtualService"),
@@ -171,10 +175,51 @@ describe("options", () => {
         expect(crs[0].inputs.spec.selector).toEqual({ istio: "ingressgateway" });
     });
 
+    test("addons by host name over HTTPS: the credential serves port 443 and HTTP only redirects", async () => {
+        const { resources } = await build({
+            profile: "demo",
+            addons: { expose: { mode: "host", domain: "mesh.example.com", tls: { credentialName: "addons-tls" } } },
+            grafanaAdminPassword: "correct horse battery",
+        });
+        const [gateway] = byType(resources, "kubernetes:networking.istio.io/v1:Gateway");
+        const hosts = ["prometheus", "grafana", "kiali", "jaeger"].map((a) => `${a}.mesh.example.com`);
+        expect(gateway.inputs.spec.servers).toEqual([
+            {
+                port: { number: 443, name: "https", protocol: "HTTPS" },
+                tls: { mode: "SIMPLE", credentialName: "addons-tls" },
+                hosts,
+            },
+            { port: { number: 80, name: "http", protocol: "HTTP" }, tls: { httpsRedirect: true }, hosts },
+        ]);
+    });
+
+    test("an exposed Grafana reads its admin login from a Secret made of the Pulumi secret", async () => {
+        const { resources } = await build({
+            profile: "demo",
+            addons: { expose: { mode: "nodePort" } },
+            grafanaAdminPassword: "correct horse battery",
+        });
+        const secret = one(resources, "kubernetes:core/v1:Secret", "istio-addons-grafana-admin");
+        expect(secret.inputs.metadata).toEqual({ name: "grafana-admin", namespace: "istio-system" });
+        // The engine receives the whole map as a secret: encrypted in the state, masked in logs.
+        expect(secret.inputs.stringData).toEqual({
+            [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+            value: { "admin-user": "admin", "admin-password": "correct horse battery" },
+        });
+    });
+
+    test("an unauthenticated exposure creates no Grafana Secret", async () => {
+        const { resources } = await build({
+            profile: "demo",
+            addons: { expose: { mode: "nodePort", allowUnauthenticated: true } },
+        });
+        expect(byType(resources, "kubernetes:core/v1:Secret")).toEqual([]);
+    });
+
     test("addons by NodePort: a NodePort Service per addon with the requested port", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } },
+            addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 }, allowUnauthenticated: true } },
         });
         const svc = one(resources, "kubernetes:core/v1:Service", "istio-addons-grafana-nodeport");
         expect(svc.inputs.spec).toMatchObject({

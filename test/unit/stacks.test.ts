@@ -19,6 +19,30 @@ test("the project ships the local, dev and prod stacks", () => {
     expect(stackFiles.sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml"]);
 });
 
+/** The secrets a deployer sets before the first `up`, as the stack file's comment says; they are not in the file. */
+const SECRETS_SET_BEFORE_UP: Record<string, Record<string, string>> = {
+    "Pulumi.dev.yaml": { grafanaAdminPassword: "set with pulumi config set --secret" },
+};
+
 test.each(stackFiles)("%s is a valid stack configuration", (file) => {
-    expect(() => parseStackConfig(stackKeys(file), projectDir)).not.toThrow();
+    expect(() => parseStackConfig({ ...stackKeys(file), ...SECRETS_SET_BEFORE_UP[file] }, projectDir)).not.toThrow();
+});
+
+test("dev exposes its addons over HTTPS only, and refuses to deploy before Grafana's password is set", () => {
+    const dev = stackKeys("Pulumi.dev.yaml");
+    expect(() => parseStackConfig(dev, projectDir)).toThrow(
+        "istio-mesh:grafanaAdminPassword: is required; Grafana is exposed (addons.expose.mode host)",
+    );
+    const config = parseStackConfig({ ...dev, ...SECRETS_SET_BEFORE_UP["Pulumi.dev.yaml"] }, projectDir);
+    expect(config.addons.exposure).toMatchObject({
+        mode: "host",
+        allowUnauthenticated: false,
+        tls: { credentialName: "addons-tls", insecureHttp: false },
+    });
+    expect(config.addons.grafanaAdminFromSecret).toBe(true);
+});
+
+test("the local cluster's unauthenticated exposure is an explicit opt-in", () => {
+    const local = parseStackConfig(stackKeys("Pulumi.local.yaml"), projectDir);
+    expect(local.addons.exposure).toMatchObject({ mode: "nodePort", allowUnauthenticated: true });
 });
