@@ -11,6 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
+use_stack_passphrase bench
 if [[ "${1:-}" == "--scale" ]]; then
   (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
   bash "$PROJECT_DIR/scripts/toolchain.sh" >/dev/null

@@ -13,9 +13,28 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_DISABLE_REGISTRY_RESOLVE=true
 # A file backend inside the project (git-ignored) unless the user picked one.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PROJECT_DIR/.pulumi-state}"
-# Local stacks are encrypted with a passphrase; the empty one is accepted and is
-# what the local stack uses. Set PULUMI_CONFIG_PASSPHRASE for real environments.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+
+# use_stack_passphrase STACK: the local cluster's stacks (local, and the tests' and
+# benchmarks' own) are encrypted with the empty passphrase. Any other stack must
+# bring its own passphrase (or use another secrets provider): a script must never
+# encrypt a real environment's secrets, such as the Grafana password, with an
+# empty one. Returns non-zero, with the fix, when that is missing.
+use_stack_passphrase() {
+  local stack="$1" file="$PROJECT_DIR/Pulumi.$1.yaml"
+  [[ -n "${PULUMI_CONFIG_PASSPHRASE+set}" || -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]] && return 0
+  case "$stack" in
+    local | e2e* | smoke | bench | bench-scale)
+      export PULUMI_CONFIG_PASSPHRASE=""
+      return 0
+      ;;
+  esac
+  # A stack with a KMS or vault secrets provider needs no passphrase.
+  if [[ -f "$file" ]] && grep -Eq '^secretsprovider: *[a-z]' "$file" && ! grep -Eq '^secretsprovider: *passphrase' "$file"; then
+    return 0
+  fi
+  echo "istio-mesh: stack $stack: no secrets passphrase; set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or give the stack a secrets provider (pulumi stack change-secrets-provider). Only the local cluster's stacks use the empty passphrase." >&2
+  return 1
+}
 mkdir -p "$PROJECT_DIR/.pulumi-state"
 
 # What `npm run up` and `npm run bench` need before they touch the cluster: the

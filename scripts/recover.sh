@@ -13,6 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 cd "$PROJECT_DIR"
 stack="${1:?usage: scripts/recover.sh STACK}"
+use_stack_passphrase "$stack"
 
 pulumi cancel --yes --stack "$stack" || echo "recover: no lock to remove"
 pulumi refresh --yes --clear-pending-creates --stack "$stack"

@@ -7,5 +7,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
+stack=local
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  [[ "${args[i]}" == "--stack" ]] && stack="${args[i + 1]:-}"
+done
+use_stack_passphrase "$stack"
 [[ -f bin/scripts/status.js ]] || npm run --silent build
 exec node bin/scripts/status.js "$@"

@@ -10,6 +10,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 cd "$PROJECT_DIR"
 
+use_stack_passphrase local
 prepare_local_cluster
 pulumi stack select local --create >/dev/null
 pulumi up --stack local --yes "$@"
