@@ -7,6 +7,7 @@
 // one stack; a table of their wall times is written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import {
     artifactsDir,
@@ -640,7 +641,29 @@ describe("lifecycle on the local cluster", () => {
     });
 });
 
-/** Starts `pulumi up` as a user would and kills it (SIGKILL) once it is updating a Deployment. */
+/** A process and all its descendants, read from /proc (the plugins pulumi starts get process groups of their own). */
+function processTree(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            // Fields after the command, which may hold spaces and parentheses: state, ppid, ...
+            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+        } catch {
+            // the process ended while we listed it
+        }
+    }
+    const tree = [root];
+    for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+    return tree;
+}
+
+/**
+ * Starts `pulumi up` as a user would and kills it once it is updating a Deployment,
+ * the way a cancelled CI job ends: SIGKILL to pulumi and everything it started (the
+ * language host, the program, the provider), so nothing lingers after the test.
+ */
 function killUpMidway(): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK], {
@@ -648,10 +671,20 @@ function killUpMidway(): Promise<void> {
             env: cliEnv(),
         });
         let output = "";
+        let killed = false;
         const onData = (d: Buffer) => {
             output += d.toString();
             // A gateway Deployment has started to roll: the engine is mid-update.
-            if (/kubernetes:apps\/v1:Deployment \S+ updating/.test(output) && !child.killed) child.kill("SIGKILL");
+            if (/kubernetes:apps\/v1:Deployment \S+ updating/.test(output) && !killed && child.pid) {
+                killed = true;
+                for (const pid of processTree(child.pid)) {
+                    try {
+                        process.kill(pid, "SIGKILL");
+                    } catch {
+                        // already gone
+                    }
+                }
+            }
         };
         child.stdout.on("data", onData);
         child.stderr.on("data", onData);
