@@ -125,33 +125,44 @@ interface Container {
     env?: EnvVar[];
 }
 
-interface DeploymentProps {
-    metadata?: { name?: string };
-    spec?: { template?: { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: Container[] } } };
+interface PodTemplate {
+    metadata?: { annotations?: Record<string, string> };
+    spec?: { containers?: Container[] };
 }
 
-/** `props` with `edit` applied to the containers of Deployment `name`; undefined for any other object. */
-function editContainers(
+interface DeploymentProps {
+    metadata?: { name?: string };
+    spec?: { template?: PodTemplate };
+}
+
+/** `props` with `edit` applied to the pod template of Deployment `name`; undefined for any other object. */
+function editPodTemplate(
     args: pulumi.ResourceTransformArgs,
     name: string,
-    edit: (c: Container) => Container,
+    edit: (template: PodTemplate) => PodTemplate,
 ): pulumi.ResourceTransformResult | undefined {
     const props = args.props as DeploymentProps;
     if (args.type !== DEPLOYMENT_TYPE || props.metadata?.name !== name) return undefined;
-    const template = props.spec?.template;
     return {
-        props: {
-            ...props,
-            spec: {
-                ...props.spec,
-                template: {
-                    ...template,
-                    spec: { ...template?.spec, containers: (template?.spec?.containers ?? []).map(edit) },
-                },
-            },
-        },
+        props: { ...props, spec: { ...props.spec, template: edit(props.spec?.template ?? {}) } },
         opts: args.opts,
     };
+}
+
+/** `props` with `edit` applied to container `container` of Deployment `deployment`; undefined for any other object. */
+function editContainer(
+    args: pulumi.ResourceTransformArgs,
+    deployment: string,
+    container: string,
+    edit: (c: Container) => Container,
+): pulumi.ResourceTransformResult | undefined {
+    return editPodTemplate(args, deployment, (template) => ({
+        ...template,
+        spec: {
+            ...template.spec,
+            containers: (template.spec?.containers ?? []).map((c) => (c.name === container ? edit(c) : c)),
+        },
+    }));
 }
 
 /** The keys of the Secret that holds Grafana's admin login. */
@@ -167,20 +178,16 @@ export function grafanaAdminFromSecret(secretName: string): pulumi.ResourceTrans
         valueFrom: { secretKeyRef: { name: secretName, key } },
     });
     return (args) =>
-        editContainers(args, "grafana", (c) =>
-            c.name !== "grafana"
-                ? c
-                : {
-                      ...c,
-                      env: [
-                          ...(c.env ?? []).filter(
-                              (e) => e.name !== "GF_SECURITY_ADMIN_USER" && e.name !== "GF_SECURITY_ADMIN_PASSWORD",
-                          ),
-                          fromSecret("GF_SECURITY_ADMIN_USER", GRAFANA_ADMIN_SECRET_KEYS.user),
-                          fromSecret("GF_SECURITY_ADMIN_PASSWORD", GRAFANA_ADMIN_SECRET_KEYS.password),
-                      ],
-                  },
-        );
+        editContainer(args, "grafana", "grafana", (c) => ({
+            ...c,
+            env: [
+                ...(c.env ?? []).filter(
+                    (e) => e.name !== "GF_SECURITY_ADMIN_USER" && e.name !== "GF_SECURITY_ADMIN_PASSWORD",
+                ),
+                fromSecret("GF_SECURITY_ADMIN_USER", GRAFANA_ADMIN_SECRET_KEYS.user),
+                fromSecret("GF_SECURITY_ADMIN_PASSWORD", GRAFANA_ADMIN_SECRET_KEYS.password),
+            ],
+        }));
 }
 
 /**
@@ -188,25 +195,20 @@ export function grafanaAdminFromSecret(secretName: string): pulumi.ResourceTrans
  * Environment variables override grafana.ini, so this holds whatever the ini says.
  */
 export const grafanaWithoutAnonymousAccess: pulumi.ResourceTransform = (args) =>
-    editContainers(args, "grafana", (c) =>
-        c.name !== "grafana"
-            ? c
-            : {
-                  ...c,
-                  env: [
-                      ...(c.env ?? []).filter((e) => !e.name.startsWith("GF_AUTH_ANONYMOUS_")),
-                      { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "false" },
-                  ],
-              },
-    );
+    editContainer(args, "grafana", "grafana", (c) => ({
+        ...c,
+        env: [
+            ...(c.env ?? []).filter((e) => !e.name.startsWith("GF_AUTH_ANONYMOUS_")),
+            { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "false" },
+        ],
+    }));
 
 /** Prometheus without its lifecycle API, which lets any client shut it down (`/-/quit`). */
 export const prometheusWithoutLifecycleApi: pulumi.ResourceTransform = (args) =>
-    editContainers(args, "prometheus", (c) =>
-        c.name !== "prometheus-server"
-            ? c
-            : { ...c, args: (c.args ?? []).filter((a) => a !== "--web.enable-lifecycle") },
-    );
+    editContainer(args, "prometheus", "prometheus-server", (c) => ({
+        ...c,
+        args: (c.args ?? []).filter((a) => a !== "--web.enable-lifecycle"),
+    }));
 
 /** The pod annotation that restarts Kiali when its login strategy changes (it reads its ConfigMap at start only). */
 export const KIALI_STRATEGY_ANNOTATION = "istio-mesh.io/kiali-auth-strategy";
@@ -223,23 +225,11 @@ export const kialiTokenLogin: pulumi.ResourceTransform = (args) => {
         const withToken = { ...config, auth: { ...config.auth, strategy: "token" } };
         return { props: { ...props, data: { ...props.data, "config.yaml": yaml.dump(withToken) } }, opts: args.opts };
     }
-    const deployment = args.props as DeploymentProps;
-    if (args.type !== DEPLOYMENT_TYPE || deployment.metadata?.name !== "kiali") return undefined;
-    const template = deployment.spec?.template;
-    return {
-        props: {
-            ...deployment,
-            spec: {
-                ...deployment.spec,
-                template: {
-                    ...template,
-                    metadata: {
-                        ...template?.metadata,
-                        annotations: { ...template?.metadata?.annotations, [KIALI_STRATEGY_ANNOTATION]: "token" },
-                    },
-                },
-            },
+    return editPodTemplate(args, "kiali", (template) => ({
+        ...template,
+        metadata: {
+            ...template.metadata,
+            annotations: { ...template.metadata?.annotations, [KIALI_STRATEGY_ANNOTATION]: "token" },
         },
-        opts: args.opts,
-    };
+    }));
 };
