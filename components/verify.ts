@@ -6,7 +6,11 @@ import type { ComponentVersion } from "./mesh";
 export interface WorkloadObject {
     kind: string;
     metadata: { name: string; namespace?: string; generation?: number; labels?: Record<string, string> };
-    spec: { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
+    spec: {
+        replicas?: number;
+        selector?: { matchLabels?: Record<string, string> };
+        template: { spec: { containers: { name: string; image: string }[] } };
+    };
     status?: {
         observedGeneration?: number;
         replicas?: number;
@@ -120,6 +124,13 @@ export function assessInstallation(
                   : {}),
         };
     });
+}
+
+/** A label selector (`k=v,k2=v2`) for kubectl and the API from a workload's `matchLabels`. */
+export function labelSelector(matchLabels: Record<string, string> = {}): string {
+    return Object.entries(matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
 }
 
 /** What asking each istiod pod's `/ready` (through the API server's pod proxy) found. */

@@ -39,6 +39,7 @@ import {
     DeploymentObject,
     PodObject,
 } from "./local-istiod-lib";
+import { labelSelector } from "../components/verify";
 
 const POLL_MS = 1000;
 /** How long a webhook call may wait for a just-started istiod to listen (kwok marks its pod Ready first). */
@@ -266,9 +267,7 @@ async function configMapExists(namespace: string, name: string): Promise<boolean
 }
 
 async function refreshPodIps(r: Running): Promise<void> {
-    const selector = Object.entries(r.deployment.spec.selector.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",");
+    const selector = labelSelector(r.deployment.spec.selector.matchLabels);
     const res = await apiGet<{ items: PodObject[] }>(
         `/api/v1/namespaces/${r.deployment.metadata.namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
     );

@@ -6,6 +6,7 @@ import {
     assessInstallation,
     CrdObject,
     formatStatus,
+    labelSelector,
     ReadyProbe,
     withReadyProbe,
     WorkloadObject,
@@ -31,15 +32,9 @@ function kubectlItems<T>(...args: string[]): T[] {
 }
 
 /** Asks every pod of an istiod Deployment for /ready through the API server's pod proxy (RBAC: pods/proxy). */
-function probeIstiod(namespace: string, name: string): ReadyProbe {
-    const d = JSON.parse(
-        execFileSync("kubectl", [...kubeconfigArgs, "get", "deployment", name, "-n", namespace, "-o", "json"], {
-            encoding: "utf8",
-        }),
-    ) as { spec: { selector: { matchLabels?: Record<string, string> } } };
-    const selector = Object.entries(d.spec.selector.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",");
+function probeIstiod(deployment: WorkloadObject): ReadyProbe {
+    const namespace = deployment.metadata.namespace ?? "default";
+    const selector = labelSelector(deployment.spec.selector?.matchLabels);
     const pods = kubectlItems<{ metadata: { name: string } }>("pods", "-n", namespace, "-l", selector);
     const probe: ReadyProbe = { pods: pods.length, answered: 0 };
     for (const pod of pods) {
@@ -93,9 +88,15 @@ function main(): number {
     const crds = kubectlItems<CrdObject>("customresourcedefinitions");
     const rows = assessInstallation(outputs.components, workloads, outputs.crds ?? [], crds).map((row, i) => {
         const c = outputs.components?.[i];
-        return c?.chart === "istiod" && c.workload && row.problem !== "missing"
-            ? withReadyProbe(row, probeIstiod(c.namespace, c.workload.name))
-            : row;
+        const deployment =
+            c?.chart === "istiod" &&
+            workloads.find(
+                (w) =>
+                    w.kind === "Deployment" &&
+                    w.metadata.name === c.workload?.name &&
+                    w.metadata.namespace === c.namespace,
+            );
+        return deployment ? withReadyProbe(row, probeIstiod(deployment)) : row;
     });
     console.log(`Istio ${outputs.version} (stack ${stack})`);
     console.log(formatStatus(rows));
