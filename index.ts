@@ -8,13 +8,37 @@ import {
     projectConfigKeys,
     StackConfig,
 } from "./components/config";
+import { KubeClient, KubeconfigSource } from "./components/kube";
+import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
+import * as path from "path";
 
-/** The Istio version this stack deployed last, read from its own outputs. */
-async function deployedVersion(): Promise<string | undefined> {
+/** What this stack deployed last, read from its own outputs (all undefined on a first install). */
+interface LastDeployment {
+    version?: string;
+    revision?: string;
+    revisions?: { name: string; version: string }[];
+    istiodResources?: Record<string, string>;
+    namespaceRevisions?: DeployedEnrollment[];
+}
+
+async function lastDeployment(): Promise<LastDeployment> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const details = await self.getOutputDetails("version");
-    return typeof details.value === "string" ? details.value : undefined;
+    const keys = ["version", "revision", "revisions", "istiodResources", "namespaceRevisions"] as const;
+    const values = await Promise.all(keys.map((k) => self.getOutputDetails(k).then((d) => d.value as unknown)));
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as LastDeployment;
+}
+
+/** The cluster the Kubernetes provider talks to: its kubeconfig setting (a path, resolved as the provider does, or contents). */
+function providerCluster(): KubeconfigSource {
+    const k8sConfig = new pulumi.Config("kubernetes");
+    const kubeconfig = k8sConfig.get("kubeconfig");
+    const context = k8sConfig.get("context");
+    const isPath = kubeconfig !== undefined && !/\n/.test(kubeconfig);
+    return {
+        ...(kubeconfig !== undefined ? { kubeconfig: isPath ? path.resolve(kubeconfig) : kubeconfig } : {}),
+        ...(context !== undefined ? { context } : {}),
+    };
 }
 
 /** Runs a check whose errors are the user's to fix: a RunError prints the message alone, without a stack trace. */
@@ -37,10 +61,19 @@ export = async () => {
     const config: StackConfig = userCheck(() =>
         parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), findProjectDir(__dirname)),
     );
-    const deployed = await deployedVersion();
+    const last = await lastDeployment();
+    const deployed = last.version;
     const upgrade: UpgradeKind = userCheck(() =>
         checkUpgradePath(deployed ? parseVersion(deployed) : undefined, config.version, config.upgradeStrategy),
     );
+    // A revision keeps its name across upgrades only in place: one minor at a time.
+    for (const revision of config.revisions) {
+        const before = last.revisions?.find((r) => r.name === revision.name)?.version;
+        if (before === undefined || before === revision.version.text) continue;
+        userCheck(() =>
+            checkUpgradePath(parseVersion(before), revision.version, "in-place", `revisions ${revision.name}`),
+        );
+    }
     // Said in the log, not exported: an output that differs between two runs of the
     // same config would make every re-apply look like a change.
     await pulumi.log.info(
@@ -48,6 +81,41 @@ export = async () => {
             ? `installing Istio ${config.version.text}`
             : `Istio ${deployed} -> ${config.version.text}: ${upgrade === "none" ? "no version change" : `${upgrade} (${config.upgradeStrategy})`}`,
     );
+
+    // Before anything changes: a control plane that still serves someone is not removed.
+    const cluster = providerCluster();
+    const deployedRevisions =
+        last.revisions?.map((r) => r.name) ??
+        (last.revision !== undefined ? [last.revision === "default" ? "" : last.revision] : []);
+    const removed = deployedRevisions.filter((name) => !config.revisions.some((r) => r.name === name));
+    const kube = new KubeClient(cluster);
+    if (removed.length > 0) {
+        const refusal = removalRefusal(await revisionUsers(kube, removed));
+        if (refusal)
+            userCheck(() => {
+                throw new Error(refusal);
+            });
+        await pulumi.log.info(
+            `removing revision ${removed.map((r) => r || "default").join(", ")}: nothing uses it any more`,
+        );
+    }
+    const migrating =
+        config.revisions.length > 1 ||
+        removed.length > 0 ||
+        config.injectionNamespaces.some(
+            (n) =>
+                n.restartOnChange || last.namespaceRevisions?.find((d) => d.name === n.name)?.revision !== n.revision,
+        );
+    if (migrating && config.injectionNamespaces.length > 0 && last.version !== undefined) {
+        const plan = await describeMigrations(
+            kube,
+            config.injectionNamespaces,
+            last.namespaceRevisions ?? [],
+            config.sidecarMigration.batchSize,
+        );
+        for (const line of plan.info) await pulumi.log.info(line);
+        for (const line of plan.warnings) await pulumi.log.warn(line);
+    }
 
     // The Kubernetes SDK is loaded only for a valid config: a typo is reported
     // without paying for it.
@@ -57,7 +125,18 @@ export = async () => {
     const grafanaAdminPassword = config.addons.grafanaAdminFromSecret
         ? new pulumi.Config().requireSecret(GRAFANA_PASSWORD_KEY)
         : undefined;
-    const mesh = new IstioMesh("istio", { config, grafanaAdminPassword });
+    const mesh = new IstioMesh("istio", {
+        config,
+        grafanaAdminPassword,
+        cluster,
+        deployed: {
+            istiodResources: last.istiodResources ?? {},
+            // Deployed before the stack recorded its istiod resources: one revision, named `istio-istiod`.
+            ...(last.istiodResources === undefined && last.revision !== undefined
+                ? { legacyRevision: last.revision === "default" ? "" : last.revision }
+                : {}),
+        },
+    });
     return {
         version: mesh.version,
         profile: mesh.profile,
@@ -68,5 +147,9 @@ export = async () => {
         gateways: mesh.gateways,
         addonUrls: mesh.addonUrls,
         injectionNamespaces: mesh.injectionNamespaces,
+        revisions: mesh.revisions,
+        revisionTags: mesh.revisionTags,
+        namespaceRevisions: mesh.namespaceRevisions,
+        istiodResources: mesh.istiodResources,
     };
 };

@@ -27,7 +27,7 @@ export class IstioBase extends pulumi.ComponentResource {
             `${name}-chart`,
             {
                 chart: "base",
-                config: args.config,
+                source: args.config,
                 releaseName: "istio-base",
                 namespace: args.namespace,
                 values: baseValues(args.config),

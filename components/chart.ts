@@ -15,7 +15,8 @@ import { chartLocation, IstioChart, Values } from "./values";
 
 export interface IstioChartArgs {
     chart: IstioChart;
-    config: StackConfig;
+    /** Where the chart comes from and at which version. */
+    source: Pick<StackConfig, "chartSource" | "version">;
     /** Helm release name (the gateway chart names its workload after it). */
     releaseName: string;
     namespace: pulumi.Input<string>;
@@ -29,7 +30,7 @@ export function istioChart(
     args: IstioChartArgs,
     opts: pulumi.ComponentResourceOptions,
 ): k8s.helm.v4.Chart {
-    const location = chartLocation(args.chart, args.config);
+    const location = chartLocation(args.chart, args.source);
     return new k8s.helm.v4.Chart(
         name,
         {

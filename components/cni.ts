@@ -24,7 +24,7 @@ export class IstioCni extends pulumi.ComponentResource {
             `${name}-chart`,
             {
                 chart: "cni",
-                config: args.config,
+                source: args.config,
                 releaseName: "istio-cni",
                 namespace: this.namespace,
                 values: cniValues(args.config),

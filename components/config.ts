@@ -12,3 +12,4 @@ export { DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, expandSource, isRemoteSourc
 export { STACK_MANAGED_ISTIOD_VALUES } from "./config/istiodValues";
 export { parseStackConfig, STACK_SETTINGS } from "./config/parse";
 export { exposureRequiresLogin, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./config/addons";
+export { DEFAULT_TAG } from "./config/revisions";

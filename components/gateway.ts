@@ -39,7 +39,7 @@ export class IstioGateway extends pulumi.ComponentResource {
             `${name}-chart`,
             {
                 chart: "gateway",
-                config,
+                source: config,
                 releaseName: gateway.name,
                 namespace: gateway.namespace,
                 values: gatewayValues(config, gateway),

@@ -2,42 +2,40 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface NamespaceInjectionLabelArgs {
-    /** Existing namespaces to label. @default ["default"] */
-    namespaces?: string[];
-    /**
-     * istiod revision the namespaces' pods are injected by. "" (the default revision)
-     * labels `istio-injection=enabled`; a revision labels `istio.io/rev=<revision>`
-     * instead, as Istio's canary upgrades require (the two labels must not coexist).
-     * @default ""
-     */
-    revision?: string;
+    /** Existing namespaces to label, each with the tag or revision it follows ("" for the unnamed default revision). */
+    namespaces: { name: string; follows: string }[];
 }
 
-/** The labels that turn sidecar injection on for a namespace. */
-export function injectionLabels(revision: string): Record<string, string> {
-    return revision ? { "istio.io/rev": revision } : { "istio-injection": "enabled" };
+/**
+ * The labels that turn sidecar injection on for a namespace. The default tag and
+ * the unnamed default revision label `istio-injection=enabled`; any other tag or
+ * revision labels `istio.io/rev=<it>` instead (Istio ignores istio.io/rev while
+ * istio-injection is set, so the two never go together).
+ */
+export function injectionLabels(follows: string): Record<string, string> {
+    return follows === "" || follows === "default" ? { "istio-injection": "enabled" } : { "istio.io/rev": follows };
 }
 
 /**
  * Labels existing namespaces for sidecar injection without owning them: a
- * server-side-apply patch owns only the label, so `pulumi destroy` removes the
- * label and leaves the namespace, its workloads and its other labels alone.
+ * server-side-apply patch owns only the label, so moving a namespace from one tag
+ * to another (or to the default tag) replaces the label this stack set, and
+ * `pulumi destroy` removes the label and leaves the namespace, its workloads and
+ * its other labels alone.
  */
 export class NamespaceInjectionLabel extends pulumi.ComponentResource {
     public readonly namespaces: string[];
-    public readonly labels: Record<string, string>;
 
     constructor(name: string, args: NamespaceInjectionLabelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:NamespaceInjectionLabel", name, {}, opts);
-        this.namespaces = args.namespaces ?? ["default"];
-        this.labels = injectionLabels(args.revision ?? "");
-        for (const namespace of this.namespaces) {
+        this.namespaces = args.namespaces.map((n) => n.name);
+        for (const namespace of args.namespaces) {
             new k8s.core.v1.NamespacePatch(
-                `${name}-${namespace}`,
-                { metadata: { name: namespace, labels: this.labels } },
+                `${name}-${namespace.name}`,
+                { metadata: { name: namespace.name, labels: injectionLabels(namespace.follows) } },
                 { parent: this },
             );
         }
-        this.registerOutputs({ namespaces: this.namespaces, labels: this.labels });
+        this.registerOutputs({ namespaces: this.namespaces });
     }
 }

@@ -2,13 +2,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ADDON_UI, ObservabilityAddons } from "./addons";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
-import { exposureRequiresLogin, StackConfig } from "./config";
+import { exposureRequiresLogin, NamespaceEnrollment, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { Istiod } from "./istiod";
+import { KubeconfigSource } from "./kube";
+import { RevisionTag } from "./revisionTag";
+import { SidecarMigration } from "./sidecarMigration";
 import { MeshMtlsPolicy } from "./mtls";
 import { ControlPlaneNamespace } from "./namespace";
 import { SidecarRollout } from "./sidecarRollout";
+import { istiodValues } from "./values";
 import { Ztunnel } from "./ztunnel";
 
 export interface IstioMeshArgs {
@@ -19,6 +23,26 @@ export interface IstioMeshArgs {
      * (set when config.addons.grafanaAdminFromSecret is). @default undefined
      */
     grafanaAdminPassword?: pulumi.Input<string>;
+    /** What the stack deployed last, read from its outputs. @default a first install */
+    deployed?: DeployedMesh;
+    /** The cluster the Kubernetes provider uses, for restarting workloads. @default the provider's defaults */
+    cluster?: KubeconfigSource;
+}
+
+/** The parts of the last deployment a new one must agree with. */
+export interface DeployedMesh {
+    /** Revision name -> the resource name of its Istiod component, which must never change (a new name would reinstall it). */
+    istiodResources: Record<string, string>;
+    /** A single revision deployed before istiodResources was recorded: its Istiod is `<name>-istiod`. */
+    legacyRevision?: string;
+}
+
+export interface RevisionStatus {
+    /** "" for the unnamed default revision. */
+    name: string;
+    version: string;
+    /** istiod's Deployment. */
+    istiod: string;
 }
 
 export interface ComponentVersion {
@@ -57,6 +81,11 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly gateways: pulumi.Output<GatewayStatus[]>;
     public readonly addonUrls: pulumi.Output<Record<string, string>>;
     public readonly injectionNamespaces: string[];
+    public readonly revisions: RevisionStatus[];
+    public readonly revisionTags: Record<string, string>;
+    public readonly namespaceRevisions: NamespaceEnrollment[];
+    /** Revision name -> the resource name of its Istiod component (see DeployedMesh). */
+    public readonly istiodResources: Record<string, string>;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioMesh", name, {}, opts);
@@ -65,8 +94,13 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.profile = config.profile;
         this.revision = config.revision || "default";
         const components: ComponentVersion[] = [];
-        const record = (component: string, chart: string, namespace: string, workload?: ComponentVersion["workload"]) =>
-            components.push({ component, chart, version: this.version, namespace, ...(workload ? { workload } : {}) });
+        const record = (
+            component: string,
+            chart: string,
+            namespace: string,
+            workload?: ComponentVersion["workload"],
+            version = this.version,
+        ) => components.push({ component, chart, version, namespace, ...(workload ? { workload } : {}) });
 
         const namespace = new ControlPlaneNamespace(`${name}-namespace`, { name: config.namespace }, { parent: this });
         this.namespace = namespace.name;
@@ -78,15 +112,59 @@ export class IstioMesh extends pulumi.ComponentResource {
         );
         record("base", "base", config.namespace);
 
-        const istiod = new Istiod(
-            `${name}-istiod`,
-            { config, namespace: namespace.name },
-            { parent: this, dependsOn: [base] },
+        // One istiod per revision. Each keeps the resource name it was first deployed
+        // under: a stack that grows from one revision to several must not reinstall the first.
+        const deployed = args.deployed ?? { istiodResources: {} };
+        const firstInstall =
+            Object.keys(deployed.istiodResources).length === 0 && deployed.legacyRevision === undefined;
+        this.istiodResources = {};
+        const istiods = new Map<string, Istiod>();
+        config.revisions.forEach((revision, i) => {
+            const resourceName =
+                deployed.istiodResources[revision.name] ??
+                (deployed.legacyRevision === revision.name || (firstInstall && i === 0)
+                    ? `${name}-istiod`
+                    : `${name}-istiod-${revision.name || "default"}`);
+            this.istiodResources[revision.name] = resourceName;
+            const chartSource = config.chartSources[revision.version.text];
+            if (chartSource === undefined) {
+                throw new pulumi.ResourceError(`no chart source for Istio ${revision.version.text}`, this);
+            }
+            const istiod = new Istiod(
+                resourceName,
+                { revision, chartSource, namespace: namespace.name, values: istiodValues(config, revision) },
+                { parent: this, dependsOn: [base] },
+            );
+            istiods.set(revision.name, istiod);
+            record(
+                config.revisions.length === 1 ? "istiod" : `istiod ${istiod.revision}`,
+                "istiod",
+                config.namespace,
+                { kind: "Deployment", name: istiod.deploymentName },
+                revision.version.text,
+            );
+        });
+        this.revisions = config.revisions.map((r) => ({
+            name: r.name,
+            version: r.version.text,
+            istiod: istiods.get(r.name)!.deploymentName,
+        }));
+        const allIstiods = [...istiods.values()];
+
+        // Tags are resources of their own, created once their revision's istiod can answer.
+        this.revisionTags = config.revisionTags;
+        const tags = Object.entries(config.revisionTags).map(
+            ([tag, revision]) =>
+                new RevisionTag(
+                    `${name}-tag-${tag}`,
+                    { tag, revision, namespace: config.namespace },
+                    { parent: this, dependsOn: [istiods.get(revision)!] },
+                ),
         );
-        record("istiod", "istiod", config.namespace, { kind: "Deployment", name: istiod.deploymentName });
+        const istiod = istiods.get(config.revision) ?? allIstiods[0];
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
-        const dataPlaneDeps: pulumi.Resource[] = [istiod];
+        const dataPlaneDeps: pulumi.Resource[] = [...allIstiods, ...tags];
         if (config.cni.enabled) {
             // The CNI node agent needs nothing of the control plane to start, so it rolls
             // out while base and istiod do; what runs proxies waits for both.
@@ -171,13 +249,28 @@ export class IstioMesh extends pulumi.ComponentResource {
             );
         }
 
-        this.injectionNamespaces = config.injectionNamespaces;
+        this.injectionNamespaces = config.injectionNamespaces.map((n) => n.name);
+        this.namespaceRevisions = config.injectionNamespaces;
         if (config.injectionNamespaces.length > 0) {
-            new NamespaceInjectionLabel(
+            const labels = new NamespaceInjectionLabel(
                 `${name}-injection`,
-                { namespaces: config.injectionNamespaces, revision: config.revision },
+                { namespaces: config.injectionNamespaces },
                 { parent: this, dependsOn: dataPlaneDeps },
             );
+            // Once the labels and tags point at the new revision, restarted pods are injected by it.
+            for (const ns of config.injectionNamespaces.filter((n) => n.restartOnChange)) {
+                new SidecarMigration(
+                    `${name}-migrate-${ns.name}`,
+                    {
+                        namespace: ns.name,
+                        revision: ns.revision,
+                        batchSize: config.sidecarMigration.batchSize,
+                        timeoutSeconds: config.sidecarMigration.timeoutSeconds,
+                        ...args.cluster,
+                    },
+                    { parent: this, dependsOn: [labels, ...dataPlaneDeps] },
+                );
+            }
         }
         if (config.sidecarRollout.length > 0) {
             new SidecarRollout(
@@ -199,6 +292,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             gateways: this.gateways,
             addonUrls: this.addonUrls,
             injectionNamespaces: this.injectionNamespaces,
+            revisions: this.revisions,
+            revisionTags: this.revisionTags,
+            namespaceRevisions: this.namespaceRevisions,
+            istiodResources: this.istiodResources,
         });
     }
 }

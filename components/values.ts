@@ -2,7 +2,7 @@
 // functions feed the components and the render tests, so what is rendered in the
 // tests is what is deployed.
 import * as path from "path";
-import { GatewayConfig, isRemoteSource, Profile, StackConfig } from "./config";
+import { GatewayConfig, isRemoteSource, Profile, RevisionConfig, StackConfig } from "./config";
 
 export type Values = Record<string, unknown>;
 
@@ -33,11 +33,11 @@ export function chartLocation(chart: IstioChart, config: Pick<StackConfig, "char
 }
 
 /** Values every chart shares: profile, revision, control plane namespace. */
-function commonValues(config: StackConfig): Values {
+function commonValues(config: StackConfig, revision = config.revision): Values {
     const profile = chartProfile(config.profile);
     return {
         ...(profile ? { profile } : {}),
-        ...(config.revision ? { revision: config.revision } : {}),
+        ...(revision ? { revision } : {}),
         global: { istioNamespace: config.namespace },
     };
 }
@@ -48,8 +48,9 @@ export function baseValues(config: StackConfig): Values {
         // The default-revision validator in the base chart is patched by istiod just
         // like istiod's own; render the policy istiod converges to (see istiodValues).
         base: { validationFailurePolicy: VALIDATION_FAILURE_POLICY },
-        // Only the default revision owns the cluster-wide default validator.
-        defaultRevision: config.revision === "" ? "default" : "",
+        // The cluster-wide default validator calls the revision behind the default tag
+        // (or the unnamed default revision); a lone named revision has none.
+        defaultRevision: config.revisionTags.default ?? (config.revision === "" ? "default" : ""),
     };
 }
 
@@ -60,11 +61,14 @@ export function baseValues(config: StackConfig): Values {
  */
 export const VALIDATION_FAILURE_POLICY = "Fail";
 
-export function istiodValues(config: StackConfig): Values {
+/** The values of one control plane: the stack's settings, then istiodValues, then the revision's own values. */
+export function istiodValues(config: StackConfig, revision: RevisionConfig = config.revisions[0]): Values {
     const mesh = config.mesh;
-    return deepMerge(
+    const merged = deepMerge(
         {
-            ...commonValues(config),
+            ...commonValues(config, revision.name),
+            // The stack owns the tags' webhooks as resources of their own (revisionTag.ts).
+            revisionTags: [],
             base: { validationFailurePolicy: VALIDATION_FAILURE_POLICY },
             pilot: {
                 traceSampling: mesh.tracingSampling,
@@ -85,6 +89,7 @@ export function istiodValues(config: StackConfig): Values {
         },
         config.istiodValues,
     );
+    return deepMerge(merged, revision.istiodValues);
 }
 
 export function cniValues(config: StackConfig): Values {

@@ -29,13 +29,15 @@ export function checkUpgradePath(
     installed: Version | undefined,
     target: Version,
     strategy: "in-place" | "canary",
+    /** The setting messages name: version, or one revision's (`revisions 1-29-6`). */
+    setting = "version",
 ): UpgradeKind {
     if (!installed) return "install";
     const from = installed.text;
     const to = target.text;
     if (installed.major !== target.major) {
         throw new Error(
-            `istio-mesh:version: ${to} changes the major version of the installed ${from}; this stack only moves within one major version`,
+            `istio-mesh:${setting}: ${to} changes the major version of the installed ${from}; this stack only moves within one major version`,
         );
     }
     const minorSteps = target.minor - installed.minor;
@@ -46,7 +48,7 @@ export function checkUpgradePath(
     if (minorSteps < 0) {
         if (strategy === "canary") return "downgrade";
         throw new Error(
-            `istio-mesh:version: ${to} is older than the installed ${from}; Istio does not support in-place minor downgrades. ` +
+            `istio-mesh:${setting}: ${to} is older than the installed ${from}; Istio does not support in-place minor downgrades. ` +
                 `Roll back with a canary revision (istio-mesh:upgradeStrategy: canary) or restore ${from}`,
         );
     }
@@ -55,8 +57,8 @@ export function checkUpgradePath(
         const next = `${installed.major}.${installed.minor + 1}`;
         throw new Error(
             strategy === "canary"
-                ? `istio-mesh:version: ${from} -> ${to} skips ${minorSteps - 1} minor versions; Istio supports canary upgrades across at most two minor versions. Upgrade to ${installed.major}.${installed.minor + 2}.x first`
-                : `istio-mesh:version: ${from} -> ${to} skips ${next}; Istio supports in-place upgrades one minor version at a time. ` +
+                ? `istio-mesh:${setting}: ${from} -> ${to} skips ${minorSteps - 1} minor versions; Istio supports canary upgrades across at most two minor versions. Upgrade to ${installed.major}.${installed.minor + 2}.x first`
+                : `istio-mesh:${setting}: ${from} -> ${to} skips ${next}; Istio supports in-place upgrades one minor version at a time. ` +
                       `Upgrade to ${next}.x first, or use a canary upgrade (istio-mesh:upgradeStrategy: canary with istio-mesh:revision), which Istio supports across two minor versions`,
         );
     }

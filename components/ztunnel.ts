@@ -19,7 +19,7 @@ export class Ztunnel extends pulumi.ComponentResource {
             `${name}-chart`,
             {
                 chart: "ztunnel",
-                config: args.config,
+                source: args.config,
                 releaseName: "ztunnel",
                 namespace: args.namespace,
                 values: ztunnelValues(args.config),

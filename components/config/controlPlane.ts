@@ -21,7 +21,7 @@ export interface ControlPlane {
 const KUBERNETES_NAMESPACES: readonly string[] = [...SYSTEM_NAMESPACES, "default"];
 
 export function readControlPlane(r: Reader, root: Record<string, unknown>): ControlPlane {
-    const version = readVersion(r, field(root, "version"));
+    const version = readVersion(r, "version", field(root, "version")) ?? PLACEHOLDER_VERSION;
     const profile = r.oneOf("profile", field(root, "profile"), PROFILES, "a profile") ?? "default";
 
     let namespace = readName(r, "namespace", field(root, "namespace"), NAMESPACE_NAME) ?? "istio-system";
@@ -35,36 +35,41 @@ export function readControlPlane(r: Reader, root: Record<string, unknown>): Cont
     }
 
     const revision = readRevision(r, field(root, "revision"));
+    // Listed revisions run side by side: changing the version of the CRDs and CNI is then a canary step.
+    const listed = isSet(field(root, "revisions"));
     const upgradeStrategy =
         r.oneOf("upgradeStrategy", field(root, "upgradeStrategy"), UPGRADE_STRATEGIES, "an upgrade strategy") ??
-        "in-place";
-    if (upgradeStrategy === "canary" && revision === "" && r.valid("revision")) {
+        (listed ? "canary" : "in-place");
+    if (upgradeStrategy === "canary" && revision === "" && !listed && r.valid("revision")) {
         r.invalid(
             "upgradeStrategy",
             upgradeStrategy,
-            "needs istio-mesh:revision set: canary control planes are told apart by revision",
+            "needs istio-mesh:revision (or istio-mesh:revisions) set: canary control planes are told apart by revision",
         );
     }
     return { version, profile, namespace, revision, upgradeStrategy };
 }
 
-function readVersion(r: Reader, v: unknown): Version {
-    const placeholder: Version = { major: 0, minor: 0, patch: 0, text: "0.0.0" };
+/** Stands in for a refused version, so later checks have a value; `r.valid("version")` tells it apart. */
+const PLACEHOLDER_VERSION: Version = { major: 0, minor: 0, patch: 0, text: "0.0.0" };
+
+/** An Istio release of a supported minor; undefined (and a problem) when it is refused, or unset and `required`. */
+export function readVersion(r: Reader, key: string, v: unknown, required = true): Version | undefined {
     if (!isSet(v)) {
-        r.required(
-            "version",
+        if (!required) return undefined;
+        return r.required(
+            key,
             `set it to an Istio release such as 1.29.6 (supported minors: ${SUPPORTED_MINORS.join(", ")})`,
         );
-        return placeholder;
     }
     const parsed = typeof v === "string" ? parseVersion(v) : undefined;
     if (!parsed) {
-        r.invalid("version", v, "is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6");
-        return placeholder;
+        r.invalid(key, v, "is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6");
+        return undefined;
     }
     if (!(SUPPORTED_MINORS as readonly string[]).includes(`${parsed.major}.${parsed.minor}`)) {
-        r.invalid("version", v, `is not a supported release; supported minors: ${SUPPORTED_MINORS.join(", ")}`);
-        return placeholder;
+        r.invalid(key, v, `is not a supported release; supported minors: ${SUPPORTED_MINORS.join(", ")}`);
+        return undefined;
     }
     return parsed;
 }

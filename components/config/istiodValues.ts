@@ -10,7 +10,8 @@ import { childKey, isPlainObject, isSet, Reader } from "./reader";
  */
 export const STACK_MANAGED_ISTIOD_VALUES: Readonly<Record<string, string>> = {
     profile: "use istio-mesh:profile instead",
-    revision: "use istio-mesh:revision instead",
+    revision: "use istio-mesh:revision or the names in istio-mesh:revisions instead",
+    revisionTags: "use istio-mesh:revisionTags instead: the stack owns the tag webhooks, so moving a tag is an update",
     "global.istioNamespace": "use istio-mesh:namespace instead",
     "base.validationFailurePolicy":
         "it is Fail on purpose: istiod switches its webhook to Fail itself, and Ignore would let invalid config through while istiod starts",
@@ -31,19 +32,20 @@ const MAX_DEPTH = 32;
 /** More values than any values file holds; the walk stops here even on a cyclic object. */
 const MAX_VALUES = 100_000;
 
-export function readIstiodValues(r: Reader, v: unknown): Record<string, unknown> {
+/** Reads istiod chart values at `key` (the stack's, or one revision's). */
+export function readIstiodValues(r: Reader, v: unknown, key = "istiodValues"): Record<string, unknown> {
     if (!isSet(v)) return {};
     if (!isPlainObject(v)) {
-        r.invalid("istiodValues", v, "is not an object of istiod chart values");
+        r.invalid(key, v, "is not an object of istiod chart values");
         return {};
     }
-    checkShape(r, v);
-    checkStackManaged(r, v);
+    checkShape(r, v, key);
+    checkStackManaged(r, v, key);
     return v;
 }
 
 /** Bounded depth and size, and no `__proto__` key: merging values assigns keys, and that one would set a prototype. */
-function checkShape(r: Reader, values: Record<string, unknown>): void {
+function checkShape(r: Reader, values: Record<string, unknown>, rootKey: string): void {
     interface Pending {
         key: string;
         value: unknown;
@@ -52,9 +54,7 @@ function checkShape(r: Reader, values: Record<string, unknown>): void {
         top: { key: string; value: unknown };
     }
     // An explicit stack, not recursion: the input decides how deep the walk goes.
-    const pending: Pending[] = [
-        { key: "istiodValues", value: values, depth: 0, top: { key: "istiodValues", value: values } },
-    ];
+    const pending: Pending[] = [{ key: rootKey, value: values, depth: 0, top: { key: rootKey, value: values } }];
     let walked = 0;
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
         const { key, value, depth, top } = next;
@@ -63,7 +63,7 @@ function checkShape(r: Reader, values: Record<string, unknown>): void {
             return;
         }
         if (++walked > MAX_VALUES) {
-            r.invalid("istiodValues", values, `holds more than ${MAX_VALUES} values; no istiod values file does`);
+            r.invalid(rootKey, values, `holds more than ${MAX_VALUES} values; no istiod values file does`);
             return;
         }
         const children: [string | number, unknown][] = Array.isArray(value)
@@ -83,14 +83,14 @@ function checkShape(r: Reader, values: Record<string, unknown>): void {
     }
 }
 
-function checkStackManaged(r: Reader, values: Record<string, unknown>): void {
+function checkStackManaged(r: Reader, values: Record<string, unknown>, rootKey: string): void {
     // A map on the way to a managed value that is replaced by a scalar, a list or
     // null replaces everything the stack set under it (Helm deletes a key set to null).
     const replaced = new Map<string, { value: unknown; paths: string[] }>();
     for (const [path, instead] of Object.entries(STACK_MANAGED_ISTIOD_VALUES)) {
         const segments = path.split(".");
         let node: Record<string, unknown> = values;
-        let key = "istiodValues";
+        let key = rootKey;
         for (const [i, segment] of segments.entries()) {
             if (!Object.prototype.hasOwnProperty.call(node, segment)) break;
             const value = node[segment];

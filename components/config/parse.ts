@@ -15,6 +15,7 @@ import { readControlPlane } from "./controlPlane";
 import { checkGatewayNames, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
+import { readRevisions, readSidecarMigration } from "./revisions";
 import { readCni, readMesh } from "./mesh";
 import { profileDefaults } from "./profiles";
 import { ConfigError, field, isPlainObject, Reader, UniqueValues } from "./reader";
@@ -27,6 +28,8 @@ export const STACK_SETTINGS = [
     "profile",
     "namespace",
     "revision",
+    "revisions",
+    "revisionTags",
     "upgradeStrategy",
     "chartSource",
     "addonSource",
@@ -38,6 +41,7 @@ export const STACK_SETTINGS = [
     GRAFANA_PASSWORD_KEY,
     "injectionNamespaces",
     "sidecarRollout",
+    "sidecarMigration",
     "istiodValues",
 ] as const;
 
@@ -70,23 +74,39 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     checkAddonNamespace(r, addons, control.namespace);
     checkExposureSecurity(r, addons, grafanaPassword);
 
-    const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control);
+    const revs = readRevisions(r, root, control);
+    const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control, revs);
+    const sidecarMigration = readSidecarMigration(r, field(root, "sidecarMigration"));
     const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
     const istiodValues = readIstiodValues(r, field(root, "istiodValues"));
 
+    /** Istio version -> where its charts are: the stack's version and each revision's. */
+    const chartSources: Record<string, string> = {};
     if (version !== undefined) {
-        const charts = ["base", "istiod"];
+        const charts = ["base"];
         if (r.valid("profile", "gateways", "cni")) {
             if (gateways.gateways.length > 0) charts.push("gateway");
             if (cni.enabled) charts.push("cni");
             if (control.profile === "ambient") charts.push("ztunnel");
         }
+        const rule = "a local chart source holds <chart>-<version>.tgz for every chart the stack installs";
+        const istiodVersions = new Set(revs.revisions.map((rev) => rev.version.text));
         checkLocalFiles(
             r,
             chartSource,
-            charts.map((chart) => `${chart}-${version}.tgz`),
-            "a local chart source holds <chart>-<version>.tgz for every chart the stack installs",
+            [charts[0], ...(istiodVersions.has(version) ? ["istiod"] : []), ...charts.slice(1)].map(
+                (chart) => `${chart}-${version}.tgz`,
+            ),
+            rule,
         );
+        chartSources[version] = chartSource.location;
+        // A control plane at another version takes its istiod chart from the source at that version.
+        for (const other of istiodVersions) {
+            if (other === version) continue;
+            const source = readSource(r, root, "chartSource", DEFAULT_CHART_SOURCE, other, baseDir);
+            checkLocalFiles(r, source, [`istiod-${other}.tgz`], rule);
+            chartSources[other] = source.location;
+        }
         if (addons.known) {
             checkLocalFiles(
                 r,
@@ -100,7 +120,12 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         ...control,
+        revision: revs.defaultRevision ?? revs.revisions[0]?.name ?? "",
+        revisions: revs.revisions,
+        revisionTags: revs.tags,
+        sidecarMigration,
         chartSource: chartSource.location,
+        chartSources,
         addonSource: addonSource.location,
         retainCrdsOnDestroy,
         mesh,

@@ -145,6 +145,39 @@ export interface CniSettings {
     namespace: string;
 }
 
+/** One control plane: an istiod of its own, named after the revision. */
+export interface RevisionConfig {
+    /** A DNS label such as 1-29-6; "" only for the unnamed default revision of a single-revision stack. */
+    name: string;
+    /** @default istio-mesh:version */
+    version: Version;
+    /** Merged into this istiod's values after istio-mesh:istiodValues. @default {} */
+    istiodValues: Record<string, unknown>;
+}
+
+/** A namespace labelled for sidecar injection, and the control plane its pods follow. */
+export interface NamespaceEnrollment {
+    name: string;
+    /**
+     * The tag or revision it follows: labelled istio.io/rev=<follows>, or
+     * istio-injection=enabled for the default tag and the unnamed default revision.
+     * @default the default tag, else the stack's one revision
+     */
+    follows: string;
+    /** The revision behind `follows` ("" for the unnamed default revision). */
+    revision: string;
+    /** Restart its workloads when the revision behind `follows` changes. @default false */
+    restartOnChange: boolean;
+}
+
+/** How workloads are restarted onto a new revision. */
+export interface SidecarMigrationSettings {
+    /** Workloads restarted at once; the next batch waits until they are ready. 1-1000. @default 1 */
+    batchSize: number;
+    /** How long one workload may take to become ready again, 10-86400. @default 600 */
+    timeoutSeconds: number;
+}
+
 export interface StackConfig {
     /** Required: the Istio release, MAJOR.MINOR.PATCH of a supported minor. */
     version: Version;
@@ -152,12 +185,23 @@ export interface StackConfig {
     profile: Profile;
     /** The control plane namespace, created and deleted by the stack. @default "istio-system" */
     namespace: string;
-    /** istiod revision ("" is the default revision). @default "" */
+    /**
+     * The revision behind the default tag, else the stack's one revision ("" is the
+     * unnamed default revision): the gateways and the base chart's default validator use it.
+     * @default ""
+     */
     revision: string;
+    /** The control planes, oldest first as written. @default one, from istio-mesh:version and istio-mesh:revision */
+    revisions: RevisionConfig[];
+    /** Tag name -> revision name. @default {} */
+    revisionTags: Record<string, string>;
+    sidecarMigration: SidecarMigrationSettings;
     /** @default "in-place" */
     upgradeStrategy: UpgradeStrategy;
     /** Helm repository URL, oci:// registry or local directory of <chart>-<version>.tgz. @default the official repository */
     chartSource: string;
+    /** chartSource for each Istio version the stack runs (its own and each revision's), `{version}` replaced. */
+    chartSources: Record<string, string>;
     /** URL or local directory holding <addon>.yaml manifests. @default the release's samples/addons */
     addonSource: string;
     /** @default true */
@@ -176,8 +220,8 @@ export interface StackConfig {
          */
         grafanaAdminFromSecret: boolean;
     };
-    /** Existing namespaces labelled for injection. @default ["default"] ([] in profile ambient) */
-    injectionNamespaces: string[];
+    /** Existing namespaces labelled for injection. @default the namespace "default" ([] in profile ambient) */
+    injectionNamespaces: NamespaceEnrollment[];
     /** @default [] */
     sidecarRollout: WorkloadRef[];
     /** Extra values merged last into istiod's values: the escape hatch. @default {} */

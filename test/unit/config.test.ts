@@ -37,7 +37,7 @@ describe("stack config defaults", () => {
         expect(c.addons.enabled).toEqual([]);
         expect(c.cni.enabled).toBe(false);
         expect(c.retainCrdsOnDestroy).toBe(true);
-        expect(c.injectionNamespaces).toEqual(["default"]);
+        expect(c.injectionNamespaces).toEqual([{ name: "default", follows: "", revision: "", restartOnChange: false }]);
         // No mesh-wide PeerAuthentication: Istio's own default, PERMISSIVE, applies.
         expect(c.mesh.mtls).toEqual({ mode: undefined, exceptions: [], externalServices: [] });
     });
@@ -117,7 +117,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, istiodValues',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues',
         ],
         [
             { addons: { loki: true } },
@@ -161,7 +161,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { upgradeStrategy: "canary" },
-            'istio-mesh:upgradeStrategy: "canary" needs istio-mesh:revision set: canary control planes are told apart by revision',
+            'istio-mesh:upgradeStrategy: "canary" needs istio-mesh:revision (or istio-mesh:revisions) set: canary control planes are told apart by revision',
         ],
         [
             { revision: "1.30.3" },
@@ -381,7 +381,7 @@ describe("istiodValues cannot override what the stack sets", () => {
     test.each([
         [
             { revision: "canary" },
-            'istio-mesh:istiodValues.revision: "canary" is set by the stack; use istio-mesh:revision instead',
+            'istio-mesh:istiodValues.revision: "canary" is set by the stack; use istio-mesh:revision or the names in istio-mesh:revisions instead',
         ],
         [
             { profile: "demo" },
