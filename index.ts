@@ -9,6 +9,7 @@ import {
     StackConfig,
 } from "./components/config";
 import { KubeClient, KubeconfigSource } from "./components/kube";
+import { controlPlaneNamespaceIsOurs, foreignIstioObjects, foreignObjectsRefusal } from "./components/ownership";
 import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 import * as path from "path";
@@ -20,11 +21,19 @@ interface LastDeployment {
     revisions?: { name: string; version: string }[];
     istiodResources?: Record<string, string>;
     namespaceRevisions?: DeployedEnrollment[];
+    namespaceOwned?: boolean;
 }
 
 async function lastDeployment(): Promise<LastDeployment> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const keys = ["version", "revision", "revisions", "istiodResources", "namespaceRevisions"] as const;
+    const keys = [
+        "version",
+        "revision",
+        "revisions",
+        "istiodResources",
+        "namespaceRevisions",
+        "namespaceOwned",
+    ] as const;
     const values = await Promise.all(keys.map((k) => self.getOutputDetails(k).then((d) => d.value as unknown)));
     return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as LastDeployment;
 }
@@ -99,6 +108,26 @@ export = async () => {
             `removing revision ${removed.map((r) => r || "default").join(", ")}: nothing uses it any more`,
         );
     }
+    // A first install never silently takes over what another installation made.
+    if (last.version === undefined && !config.adoptExisting) {
+        const refusal = foreignObjectsRefusal(await foreignIstioObjects(kube));
+        if (refusal) {
+            userCheck(() => {
+                throw new Error(refusal);
+            });
+        }
+    }
+    // Decided once, on the first install, and kept: a namespace someone created before
+    // the stack (Istio's plug-in CA procedure does, with its cacerts Secret) is used, never owned.
+    const namespaceOwned =
+        last.namespaceOwned ??
+        // Deployed by a version of the stack that did not record it: that one always created it.
+        (last.version !== undefined || (await controlPlaneNamespaceIsOurs(kube, config.namespace)));
+    if (!namespaceOwned && last.namespaceOwned === undefined) {
+        await pulumi.log.info(
+            `namespace ${config.namespace} existed before this stack: it is used, not owned; destroy leaves it and whatever in it the stack did not create`,
+        );
+    }
     const migrating =
         config.revisions.length > 1 ||
         removed.length > 0 ||
@@ -129,6 +158,7 @@ export = async () => {
         config,
         grafanaAdminPassword,
         cluster,
+        namespaceOwned,
         deployed: {
             istiodResources: last.istiodResources ?? {},
             // Deployed before the stack recorded its istiod resources: one revision, named `istio-istiod`.
@@ -142,6 +172,7 @@ export = async () => {
         profile: mesh.profile,
         revision: mesh.revision,
         namespace: mesh.namespace,
+        namespaceOwned: mesh.namespaceOwned,
         components: mesh.components,
         crds: mesh.crds,
         gateways: mesh.gateways,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { StackConfig } from "./config";
 import { cniValues } from "./values";
+import type { StatusWorkload } from "./verify";
 
 export interface IstioCniArgs {
     config: StackConfig;
@@ -16,6 +17,8 @@ export interface IstioCniArgs {
 export class IstioCni extends pulumi.ComponentResource {
     public readonly chart: k8s.helm.v4.Chart;
     public readonly namespace: string;
+    /** The chart's node agent, which `npm run status` checks. */
+    public readonly workload: StatusWorkload = { kind: "DaemonSet", name: "istio-cni-node" };
 
     constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioCni", name, {}, opts);

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { GatewayConfig, StackConfig } from "./config";
 import { gatewaySelectorLabel, gatewayValues } from "./values";
+import type { StatusWorkload } from "./verify";
 
 export interface IstioGatewayArgs {
     config: StackConfig;
@@ -25,6 +26,8 @@ export class IstioGateway extends pulumi.ComponentResource {
     /** The `istio` label of the gateway's pods, which Istio Gateway resources select. */
     public readonly selectorLabel: string;
     public readonly serviceType: string;
+    /** The gateway's Deployment (the chart names it after the release), which `npm run status` checks. */
+    public readonly workload: StatusWorkload;
     /** The Service's ports as the cluster assigned them (node ports included). */
     public readonly ports: pulumi.Output<GatewayPortStatus[]>;
     /** LoadBalancer addresses; empty until the cluster's load balancer assigns one. */
@@ -35,6 +38,7 @@ export class IstioGateway extends pulumi.ComponentResource {
         const { config, gateway } = args;
         this.selectorLabel = gatewaySelectorLabel(gateway);
         this.serviceType = gateway.serviceType;
+        this.workload = { kind: "Deployment", name: gateway.name };
         this.chart = istioChart(
             `${name}-chart`,
             {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { RevisionConfig } from "./config";
 import { Values } from "./values";
+import type { StatusWorkload } from "./verify";
 
 export interface IstiodArgs {
     /** The control plane's revision: its name and Istio version. */
@@ -28,12 +29,15 @@ export class Istiod extends pulumi.ComponentResource {
     public readonly version: string;
     /** The chart names istiod's Deployment (and Service) after the revision. */
     public readonly deploymentName: string;
+    /** What `npm run status` checks for this control plane. */
+    public readonly workload: StatusWorkload;
 
     constructor(name: string, args: IstiodArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:Istiod", name, {}, opts);
         this.revision = args.revision.name || "default";
         this.version = args.revision.version.text;
         this.deploymentName = istiodDeploymentName(args.revision.name);
+        this.workload = { kind: "Deployment", name: this.deploymentName };
         this.chart = istioChart(
             `${name}-chart`,
             {

@@ -13,6 +13,7 @@ import { MeshMtlsPolicy } from "./mtls";
 import { ControlPlaneNamespace } from "./namespace";
 import { SidecarRollout } from "./sidecarRollout";
 import { istiodValues } from "./values";
+import type { StatusWorkload } from "./verify";
 import { Ztunnel } from "./ztunnel";
 
 export interface IstioMeshArgs {
@@ -25,6 +26,11 @@ export interface IstioMeshArgs {
     grafanaAdminPassword?: pulumi.Input<string>;
     /** What the stack deployed last, read from its outputs. @default a first install */
     deployed?: DeployedMesh;
+    /**
+     * The stack owns the control plane namespace (creates it, deletes it on destroy);
+     * false for one that existed before the stack. @default true
+     */
+    namespaceOwned?: boolean;
     /** The cluster the Kubernetes provider uses, for restarting workloads. @default the provider's defaults */
     cluster?: KubeconfigSource;
 }
@@ -50,8 +56,8 @@ export interface ComponentVersion {
     chart: string;
     version: string;
     namespace: string;
-    /** The workload that runs it; base has none (its CRDs are checked instead). */
-    workload?: { kind: "Deployment" | "DaemonSet"; name: string };
+    /** The workload that runs it, as its component declares it; base has none (its CRDs are checked instead). */
+    workload?: StatusWorkload;
 }
 
 export interface GatewayStatus {
@@ -76,6 +82,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly profile: string;
     public readonly revision: string;
     public readonly namespace: pulumi.Output<string>;
+    /** The stack created the control plane namespace and deletes it on destroy. */
+    public readonly namespaceOwned: boolean;
     public readonly components: ComponentVersion[];
     public readonly crds: pulumi.Output<string[]>;
     public readonly gateways: pulumi.Output<GatewayStatus[]>;
@@ -102,7 +110,12 @@ export class IstioMesh extends pulumi.ComponentResource {
             version = this.version,
         ) => components.push({ component, chart, version, namespace, ...(workload ? { workload } : {}) });
 
-        const namespace = new ControlPlaneNamespace(`${name}-namespace`, { name: config.namespace }, { parent: this });
+        this.namespaceOwned = args.namespaceOwned ?? true;
+        const namespace = new ControlPlaneNamespace(
+            `${name}-namespace`,
+            { name: config.namespace, owned: this.namespaceOwned },
+            { parent: this },
+        );
         this.namespace = namespace.name;
 
         const base = new IstioBase(
@@ -140,7 +153,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 config.revisions.length === 1 ? "istiod" : `istiod ${istiod.revision}`,
                 "istiod",
                 config.namespace,
-                { kind: "Deployment", name: istiod.deploymentName },
+                istiod.workload,
                 revision.version.text,
             );
         });
@@ -170,7 +183,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             // out while base and istiod do; what runs proxies waits for both.
             const cni = new IstioCni(`${name}-cni`, { config }, { parent: this });
             dataPlaneDeps.push(cni);
-            record("cni", "cni", config.cni.namespace, { kind: "DaemonSet", name: "istio-cni-node" });
+            record("cni", "cni", config.cni.namespace, cni.workload);
         }
         if (config.profile === "ambient") {
             const ztunnel = new Ztunnel(
@@ -179,16 +192,16 @@ export class IstioMesh extends pulumi.ComponentResource {
                 { parent: this, dependsOn: dataPlaneDeps },
             );
             dataPlaneDeps.push(ztunnel);
-            record("ztunnel", "ztunnel", config.namespace, { kind: "DaemonSet", name: "ztunnel" });
+            record("ztunnel", "ztunnel", config.namespace, ztunnel.workload);
         }
 
         const gateways = config.gateways.map((gateway) => {
-            record(gateway.name, "gateway", gateway.namespace, { kind: "Deployment", name: gateway.name });
             const component = new IstioGateway(
                 `${name}-${gateway.name}`,
                 { config, gateway },
                 { parent: this, dependsOn: dataPlaneDeps },
             );
+            record(gateway.name, "gateway", gateway.namespace, component.workload);
             return { gateway, component };
         });
         this.gateways = pulumi.output(
@@ -287,6 +300,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             profile: this.profile,
             revision: this.revision,
             namespace: this.namespace,
+            namespaceOwned: this.namespaceOwned,
             components: this.components,
             crds: this.crds,
             gateways: this.gateways,

@@ -82,12 +82,16 @@ export class SidecarMigration extends pulumi.dynamic.Resource {
             ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
             ...(args.context !== undefined ? { context: args.context } : {}),
         };
+        // A kubeconfig given as contents can hold a credential: kept encrypted in the state.
+        const kubeconfig =
+            inputs.kubeconfig !== undefined && inputs.kubeconfig.includes("\n")
+                ? pulumi.secret(inputs.kubeconfig)
+                : inputs.kubeconfig;
         super(
             provider,
             name,
-            { ...inputs, restarted: undefined, cannotRestart: undefined },
-            // The kubeconfig's contents can be a credential.
-            { ...opts, additionalSecretOutputs: ["kubeconfig"] },
+            { ...inputs, kubeconfig, restarted: undefined, cannotRestart: undefined },
+            opts,
             "istio-mesh",
             "SidecarMigration",
         );

@@ -117,7 +117,7 @@ export function gatewayValues(config: StackConfig, gateway: GatewayConfig): Valu
         }));
     }
     return {
-        ...commonValues(config),
+        ...commonValues(config, gateway.revision ?? config.revision),
         // Pin the replica count: an HPA would fight the stack over it.
         replicaCount: gateway.replicas,
         autoscaling: { enabled: false },

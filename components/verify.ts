@@ -2,6 +2,12 @@
 // `istioctl verify-install`. Pure: the status command feeds it kubectl output.
 import type { ComponentVersion } from "./mesh";
 
+/** The workload whose readiness tells whether a component is up; each component declares its own. */
+export interface StatusWorkload {
+    kind: "Deployment" | "DaemonSet";
+    name: string;
+}
+
 /** The parts of a Deployment or DaemonSet the verdict is based on. */
 export interface WorkloadObject {
     kind: string;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { StackConfig } from "./config";
 import { ztunnelValues } from "./values";
+import type { StatusWorkload } from "./verify";
 
 export interface ZtunnelArgs {
     config: StackConfig;
@@ -12,6 +13,8 @@ export interface ZtunnelArgs {
 /** Chart `ztunnel`: the per-node proxy of ambient mode (profile ambient only). */
 export class Ztunnel extends pulumi.ComponentResource {
     public readonly chart: k8s.helm.v4.Chart;
+    /** The per-node proxy, which `npm run status` checks. */
+    public readonly workload: StatusWorkload = { kind: "DaemonSet", name: "ztunnel" };
 
     constructor(name: string, args: ZtunnelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:Ztunnel", name, {}, opts);

@@ -1,7 +1,10 @@
 // `npm run status`: what the stack installed, at which versions, and whether it is
 // ready, read from the stack's outputs and checked against the cluster.
 import { execFileSync } from "child_process";
+import type { KubeObject } from "../components/kube";
 import type { ComponentVersion } from "../components/mesh";
+import type { PodObject } from "../components/migration";
+import { revisionReport, RevisionReportInput } from "../components/revisionReport";
 import {
     assessInstallation,
     CrdObject,
@@ -65,6 +68,9 @@ function main(): number {
         version?: string;
         components?: ComponentVersion[];
         crds?: string[];
+        revisions?: RevisionReportInput["revisions"];
+        revisionTags?: RevisionReportInput["tags"];
+        namespaceRevisions?: RevisionReportInput["namespaces"];
     };
     if (!outputs.components) {
         console.error(`stack ${stack} has no installation (no 'components' output): run pulumi up first`);
@@ -100,6 +106,17 @@ function main(): number {
     });
     console.log(`Istio ${outputs.version} (stack ${stack})`);
     console.log(formatStatus(rows));
+    // Per control plane: who uses it, proxies at another version, and pods left behind.
+    if (outputs.revisions) {
+        const report = revisionReport({
+            revisions: outputs.revisions,
+            tags: outputs.revisionTags ?? {},
+            namespaces: outputs.namespaceRevisions ?? [],
+            pods: kubectlItems<PodObject>("pods", "--all-namespaces"),
+            replicaSets: kubectlItems<KubeObject>("replicasets", "--all-namespaces"),
+        });
+        console.log(report.lines.join("\n"));
+    }
     const bad = rows.filter((r) => !r.ok).length;
     console.log(bad === 0 ? "installation verified: every component is ready" : `${bad} component(s) not ready`);
     return bad === 0 ? 0 : 1;

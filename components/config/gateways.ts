@@ -6,7 +6,7 @@ import { defaultGateway } from "./profiles";
 import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
 import { GatewayConfig, GatewayPort } from "./types";
 
-const GATEWAY_SETTINGS = ["name", "kind", "namespace", "serviceType", "ports", "replicas"] as const;
+const GATEWAY_SETTINGS = ["name", "kind", "namespace", "serviceType", "ports", "replicas", "revision"] as const;
 const PORT_SETTINGS = ["name", "port", "targetPort", "nodePort"] as const;
 
 /** A parsed item with the key it was read from, for messages about it that are found later. */
@@ -66,6 +66,7 @@ export function readGateways(
             defaultGateway(kind, namespace).serviceType;
         const gatewayNamespace = readName(r, childKey(key, "namespace"), field(g, "namespace"), NAMESPACE_NAME);
         const replicas = r.integer(childKey(key, "replicas"), field(g, "replicas"), 0, 100);
+        const follows = r.text(childKey(key, "revision"), field(g, "revision"), "is not a tag or revision name");
         const ports = readPorts(
             r,
             childKey(key, "ports"),
@@ -83,6 +84,7 @@ export function readGateways(
                 serviceType,
                 ports,
                 replicas: replicas ?? 1,
+                ...(follows !== undefined ? { follows } : {}),
             },
         });
     }

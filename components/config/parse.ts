@@ -15,10 +15,10 @@ import { readControlPlane } from "./controlPlane";
 import { checkGatewayNames, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
-import { readRevisions, readSidecarMigration } from "./revisions";
+import { readRevisions, readSidecarMigration, resolveFollows } from "./revisions";
 import { readCni, readMesh } from "./mesh";
 import { profileDefaults } from "./profiles";
-import { ConfigError, field, isPlainObject, Reader, UniqueValues } from "./reader";
+import { childKey, ConfigError, field, isPlainObject, Reader, UniqueValues } from "./reader";
 import { checkLocalFiles, DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, readSource } from "./sources";
 import { StackConfig } from "./types";
 
@@ -34,6 +34,7 @@ export const STACK_SETTINGS = [
     "chartSource",
     "addonSource",
     "retainCrdsOnDestroy",
+    "adoptExisting",
     "mesh",
     "cni",
     "gateways",
@@ -62,6 +63,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const chartSource = readSource(r, root, "chartSource", DEFAULT_CHART_SOURCE, version, baseDir);
     const addonSource = readSource(r, root, "addonSource", DEFAULT_ADDON_SOURCE, version, baseDir);
     const retainCrdsOnDestroy = r.boolean("retainCrdsOnDestroy", field(root, "retainCrdsOnDestroy")) ?? true;
+    const adoptExisting = r.boolean("adoptExisting", field(root, "adoptExisting")) ?? false;
     const mesh = readMesh(r, field(root, "mesh"), defaults, control);
     const cni = readCni(r, field(root, "cni"), defaults, control.profile);
 
@@ -77,6 +79,12 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const revs = readRevisions(r, root, control);
     const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control, revs);
     const sidecarMigration = readSidecarMigration(r, field(root, "sidecarMigration"));
+    // A gateway pinned to a tag runs the revision behind it: moving the tag restarts the gateway.
+    for (const g of gateways.gateways) {
+        if (g.value.follows === undefined) continue;
+        const revision = resolveFollows(r, childKey(g.key, "revision"), g.value.follows, revs);
+        if (revision !== undefined) g.value.revision = revision;
+    }
     const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
     const istiodValues = readIstiodValues(r, field(root, "istiodValues"));
 
@@ -128,6 +136,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         chartSources,
         addonSource: addonSource.location,
         retainCrdsOnDestroy,
+        adoptExisting,
         mesh,
         cni,
         gateways: gateways.gateways.map((g) => g.value),

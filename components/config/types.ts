@@ -39,6 +39,10 @@ export interface GatewayConfig {
     ports: GatewayPort[];
     /** 0-100. @default 1 */
     replicas: number;
+    /** The tag or revision whose injector gives the gateway its proxy. @default the default tag, else the first revision */
+    follows?: string;
+    /** The revision behind `follows`; moving a tag changes it, which restarts the gateway. @default istio-mesh:revision */
+    revision?: string;
 }
 
 export interface WorkloadRef {
@@ -206,6 +210,11 @@ export interface StackConfig {
     addonSource: string;
     /** @default true */
     retainCrdsOnDestroy: boolean;
+    /**
+     * A first install takes over Istio's cluster-wide objects that another installer
+     * (Helm, istioctl, kubectl) created. @default false (such objects stop the install, named)
+     */
+    adoptExisting: boolean;
     mesh: MeshSettings;
     cni: CniSettings;
     /** @default the profile's gateways */

@@ -117,7 +117,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, adoptExisting, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues',
         ],
         [
             { addons: { loki: true } },
@@ -849,7 +849,7 @@ describe("a bad value is reported once, as the root cause", () => {
         ],
         [
             { profile: "demo", gateways: "none", addons: { expose: { mode: "host", domain: "mesh.example.com" } } },
-            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas}',
+            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas, revision}',
         ],
     ])("%j", (raw, message) => {
         expect(problems(raw)).toEqual([message]);
