@@ -28,6 +28,8 @@ export interface ComponentVersion {
     namespace: string;
     /** The workload that runs it; base has none (its CRDs are checked instead). */
     workload?: { kind: "Deployment" | "DaemonSet"; name: string };
+    /** Where its chart or manifest came from (chartSource or addonSource): the policy pack checks it (no http://). */
+    source: string;
 }
 
 export interface GatewayStatus {
@@ -66,7 +68,14 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.revision = config.revision || "default";
         const components: ComponentVersion[] = [];
         const record = (component: string, chart: string, namespace: string, workload?: ComponentVersion["workload"]) =>
-            components.push({ component, chart, version: this.version, namespace, ...(workload ? { workload } : {}) });
+            components.push({
+                component,
+                chart,
+                version: this.version,
+                namespace,
+                ...(workload ? { workload } : {}),
+                source: chart === "addon manifest" ? config.addonSource : config.chartSource,
+            });
 
         const namespace = new ControlPlaneNamespace(`${name}-namespace`, { name: config.namespace }, { parent: this });
         this.namespace = namespace.name;
