@@ -29,7 +29,8 @@ export interface ComponentVersion {
     /** The workload that runs it; base has none (its CRDs are checked instead). */
     workload?: { kind: "Deployment" | "DaemonSet"; name: string };
     /** Where its chart or manifest came from (chartSource or addonSource): the policy pack checks it (no http://). */
-    source: string;
+    // Optional: outputs of stacks deployed before it was added lack it.
+    source?: string;
 }
 
 export interface GatewayStatus {
