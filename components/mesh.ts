@@ -58,6 +58,9 @@ export interface ComponentVersion {
     namespace: string;
     /** The workload that runs it, as its component declares it; base has none (its CRDs are checked instead). */
     workload?: StatusWorkload;
+    /** Where its chart or manifest came from (chartSource or addonSource): the policy pack checks it (no http://). */
+    // Optional: outputs of stacks deployed before it was added lack it.
+    source?: string;
 }
 
 export interface GatewayStatus {
@@ -108,7 +111,18 @@ export class IstioMesh extends pulumi.ComponentResource {
             namespace: string,
             workload?: ComponentVersion["workload"],
             version = this.version,
-        ) => components.push({ component, chart, version, namespace, ...(workload ? { workload } : {}) });
+        ) =>
+            components.push({
+                component,
+                chart,
+                version,
+                namespace,
+                ...(workload ? { workload } : {}),
+                source:
+                    chart === "addon manifest"
+                        ? config.addonSource
+                        : (config.chartSources[version] ?? config.chartSource),
+            });
 
         this.namespaceOwned = args.namespaceOwned ?? true;
         const namespace = new ControlPlaneNamespace(

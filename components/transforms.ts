@@ -23,6 +23,15 @@ export const ISTIOD_OWNED_WEBHOOK_FIELDS = ["webhooks[*].clientConfig.caBundle",
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 /**
+ * Says on each CRD what `retainOnDelete` says to the engine. The option itself is
+ * invisible to a policy pack (Pulumi's analyzer protocol carries protect,
+ * ignoreChanges, aliases... but not retainOnDelete), so the annotation, set by the
+ * same transform from the same setting, is what policy/ checks; it also tells a
+ * cluster admin reading the CRD that a destroy leaves it.
+ */
+export const RETAIN_ON_DESTROY_ANNOTATION = "istio-mesh.io/retain-on-destroy";
+
+/**
  * CRDs are kept when the stack is destroyed unless purging was asked for: deleting
  * a CRD deletes every resource of that kind in the cluster (every VirtualService,
  * DestinationRule, ...), which is users' data, not Istio's.
@@ -30,7 +39,10 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export function retainCrds(retainOnDestroy: boolean): pulumi.ResourceTransform {
     return (args) =>
         args.type === CRD_TYPE
-            ? { props: args.props, opts: { ...args.opts, retainOnDelete: retainOnDestroy } }
+            ? {
+                  props: annotated(args, RETAIN_ON_DESTROY_ANNOTATION, String(retainOnDestroy)).props,
+                  opts: { ...args.opts, retainOnDelete: retainOnDestroy },
+              }
             : undefined;
 }
 

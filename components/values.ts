@@ -121,6 +121,9 @@ export function gatewayValues(config: StackConfig, gateway: GatewayConfig): Valu
         // Pin the replica count: an HPA would fight the stack over it.
         replicaCount: gateway.replicas,
         autoscaling: { enabled: false },
+        // The chart has no PodDisruptionBudget unless asked, and renders one only
+        // for 2 or more replicas: then a node drain keeps at least one gateway pod.
+        podDisruptionBudget: { minAvailable: 1 },
         name: gateway.name,
         service,
     };

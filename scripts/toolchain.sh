@@ -20,7 +20,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-mkdir -p "$TOOLCHAIN_BIN" "$TOOLCHAIN_DIR/stamps" "$TOOLCHAIN_DIR/src" "$TOOLCHAIN_DIR/logs"
+mkdir -p "$TOOLCHAIN_BIN" "$TOOLCHAIN_DIR/build" "$TOOLCHAIN_DIR/stamps" "$TOOLCHAIN_DIR/src" "$TOOLCHAIN_DIR/logs"
 export GOFLAGS="-mod=mod -buildvcs=false"
 export CGO_ENABLED=0
 
@@ -74,13 +74,47 @@ build_pulumi() {
 # module proxy serves no version of that module. v3.68.0 is the newest sdk release
 # that still carries the host as a package; its gRPC contract (Run with --monitor,
 # --engine, ... arguments) is still what @pulumi/pulumi's run script parses.
+#
+# One function differs from the release: RunPlugin, which in v3.68.0 answers "not
+# supported". The CLI starts Node.js policy packs (`--policy-pack`) through it, so
+# the host is built from a copy of its package where that stub is replaced by
+# scripts/toolchain/language_nodejs_runplugin.go (runs @pulumi/pulumi's
+# run-policy-pack, as Pulumi's old pulumi-analyzer-policy launcher did).
 build_language_nodejs() {
   wrapper language-nodejs
   go mod edit -require="github.com/pulumi/pulumi/sdk/v3@${LANGUAGE_HOST_SDK_VERSION}" \
     -replace="golang.org/x/text=golang.org/x/text@v0.3.6"
   go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@${LANGUAGE_HOST_SDK_VERSION}"
+  local src
+  src="$(go list -m -json "github.com/pulumi/pulumi/sdk/v3" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  mkdir langhost
+  cp "$src"/nodejs/cmd/pulumi-language-nodejs/*.go langhost/ && chmod u+w langhost/*.go && rm langhost/*_test.go
+  # Drop the stub (its signature line through the next closing brace at column 0).
+  awk '/^func \(host \*nodeLanguageHost\) RunPlugin\(/ {skip=1} !skip {print} skip && /^}$/ {skip=0}' \
+    langhost/main.go >langhost/main.go.new && mv langhost/main.go.new langhost/main.go
+  if grep -q 'RunPlugin(' langhost/main.go; then echo "the RunPlugin stub was not removed"; return 1; fi
+  cp "$here/toolchain/language_nodejs_runplugin.go" langhost/runplugin.go
+  go mod tidy
+  # Built beside bin/ and moved in: a rename leaves running pulumi processes their old binary.
   go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${LANGUAGE_HOST_SDK_VERSION}" \
-    -o "$TOOLCHAIN_BIN/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+    -o "$TOOLCHAIN_DIR/build/pulumi-language-nodejs" ./langhost
+  mv -f "$TOOLCHAIN_DIR/build/pulumi-language-nodejs" "$TOOLCHAIN_BIN/pulumi-language-nodejs"
+}
+
+# The two launchers the Node.js SDK ships beside the CLI (nodejs/dist in the pulumi
+# repository), which a CLI built from source lacks: pulumi-resource-pulumi-nodejs
+# runs Pulumi's Node.js dynamic providers, pulumi-analyzer-policy runs a Node.js
+# policy pack when no nodejs language host is installed (with one, the CLI uses the
+# host's RunPlugin, above). Each runs node on a script of @pulumi/pulumi resolved
+# from the working directory, i.e. from the program's (or pack's) node_modules.
+# Ours are scripts/toolchain/pulumi-*: the same two steps, with an error naming the
+# fix when @pulumi/pulumi cannot be found and the arguments passed through quoted.
+build_launchers() {
+  local l
+  for l in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
+    install -m 0755 "$here/toolchain/$l" "$TOOLCHAIN_DIR/build/$l.new"
+    mv -f "$TOOLCHAIN_DIR/build/$l.new" "$TOOLCHAIN_BIN/$l"
+  done
 }
 
 build_kubernetes_provider() {
@@ -206,14 +240,15 @@ build_helm_kubectl() {
   "$TOOLCHAIN_BIN/kubectl" version --client
 }
 
-all=(pulumi language-nodejs kubernetes-provider helm-kubectl etcd kube kwok istio)
+all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istio)
 wanted=("$@")
 [[ ${#wanted[@]} -gt 0 ]] || wanted=("${all[@]}")
 
 build_one() {
   case "$1" in
     pulumi) step pulumi "$PULUMI_VERSION" build_pulumi ;;
-    language-nodejs) step pulumi-language-nodejs "$LANGUAGE_HOST_SDK_VERSION" build_language_nodejs ;;
+    language-nodejs) step pulumi-language-nodejs "$LANGUAGE_HOST_SDK_VERSION-runplugin" build_language_nodejs ;;
+    launchers) step node-launchers "$(cat "$here"/toolchain/pulumi-* | cksum | cut -d' ' -f1)" build_launchers ;;
     kubernetes-provider) step pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" build_kubernetes_provider ;;
     helm-kubectl) step helm-kubectl "$KUBECTL_LAYER_VERSION" build_helm_kubectl ;;
     etcd) step etcd "$ETCD_VERSION" build_etcd ;;
@@ -232,7 +267,7 @@ pulumi_lane=()
 cluster_lane=()
 for t in "${wanted[@]}"; do
   case "$t" in
-    pulumi | language-nodejs | kubernetes-provider) pulumi_lane+=("$t") ;;
+    pulumi | language-nodejs | launchers | kubernetes-provider) pulumi_lane+=("$t") ;;
     helm-kubectl | etcd | kube | kwok | istio | istioctl) cluster_lane+=("$t") ;;
     *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
   esac

@@ -107,6 +107,23 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
         expect(template.metadata.labels["sidecar.istio.io/inject"]).toBe("true");
     });
 
+    test("a gateway of 2 or more replicas gets a PodDisruptionBudget over its pods; one replica gets none", () => {
+        const c = config(version, {
+            gateways: [
+                { name: "istio-ingressgateway", kind: "ingress", replicas: 3 },
+                { name: "istio-egressgateway", kind: "egress", replicas: 1 },
+            ],
+        });
+        const [ha, single] = c.gateways;
+        const haDocs = render("gateway", c, ha.name, ha.namespace, gatewayValues(c, ha));
+        const pdb = haDocs.find((d) => d.kind === "PodDisruptionBudget");
+        const podLabels = haDocs.find((d) => d.kind === "Deployment")?.spec.template.metadata.labels;
+        expect(pdb?.spec.minAvailable).toBe(1);
+        for (const [k, v] of Object.entries(pdb?.spec.selector.matchLabels ?? {})) expect(podLabels[k]).toBe(v);
+        const singleDocs = render("gateway", c, single.name, single.namespace, gatewayValues(c, single));
+        expect(singleDocs.filter((d) => d.kind === "PodDisruptionBudget")).toEqual([]);
+    });
+
     test("CNI is a DaemonSet in kube-system and istiod is told about it", () => {
         const c = config(version, { cni: { enabled: true } });
         const cni = render("cni", c, "istio-cni", c.cni.namespace, cniValues(c));

@@ -16,10 +16,12 @@ import {
     ignoreIstiodOwnedWebhookFields,
     ownDeclaredFields,
     retainCrds,
+    RETAIN_ON_DESTROY_ANNOTATION,
     SERVICE_TYPE,
     skipServiceSettleWait,
     WEBHOOK_TYPES,
 } from "../../components/transforms";
+import { RETAIN_ANNOTATION } from "../../policy/rules";
 
 function apply(
     t: pulumi.ResourceTransform,
@@ -39,6 +41,19 @@ describe("CRD retention", () => {
     });
     test("other resources are left as they are", () => {
         expect(apply(retainCrds(true), DEPLOYMENT_TYPE)).toBeUndefined();
+    });
+    test("each CRD says what the option says, for the policy pack (which cannot see the option)", () => {
+        for (const retain of [true, false]) {
+            const props = { metadata: { name: "gateways.networking.istio.io", annotations: { a: "b" } } };
+            const result = apply(retainCrds(retain), CRD_TYPE, props);
+            expect(result?.props.metadata.annotations).toEqual({
+                a: "b",
+                [RETAIN_ON_DESTROY_ANNOTATION]: String(retain),
+            });
+            expect(result?.opts.retainOnDelete).toBe(retain);
+        }
+        // The pack reads the annotation under the same name.
+        expect(RETAIN_ANNOTATION).toBe(RETAIN_ON_DESTROY_ANNOTATION);
     });
 });
 

@@ -1,0 +1,198 @@
+// The policy pack through the real CLI, as CI runs it: `pulumi preview
+// --policy-pack policy` against the local cluster. The shipped prod config passes,
+// a deliberately bad prod config fails with every rule's message, and the local
+// stack passes (it is a dev stack by the pack's default).
+//
+// Chart and addon sources: the local release folders, and for the bad config the
+// same files served over plain HTTP by a server on 127.0.0.1 (a Helm repository
+// index made by `helm repo index`), so the preview really fetches from http://.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { cliEnv, freshStack, kubeconfig, projectDir, requireCluster, saveArtifact } from "./harness";
+
+const version = "1.29.6";
+const release = path.resolve(projectDir, "..", "shared", "istio", version);
+const policyDir = path.join(projectDir, "policy");
+
+/** Policy config marking the test's prod stacks as production for every rule (the pack's config is per rule). */
+const RULES = [
+    "no-demo-profile",
+    "no-anonymous-addons",
+    "control-plane-replicas",
+    "control-plane-disruption-budgets",
+    "strict-mtls",
+    "crds-retained",
+    "secure-sources",
+    "pinned-images",
+];
+
+interface PreviewResult {
+    status: number | null;
+    output: string;
+}
+
+/** `pulumi preview --policy-pack policy` of a fresh stack with `config` (YAML text); the stack is removed after. */
+async function previewWithPolicy(stackName: string, config: string, policyConfig?: string): Promise<PreviewResult> {
+    const configFile = path.join(os.tmpdir(), `Pulumi.${stackName}.yaml`);
+    fs.writeFileSync(configFile, config);
+    const stack = await freshStack(projectDir, stackName, configFile);
+    try {
+        const args = ["preview", "--stack", stackName, "--non-interactive", "--policy-pack", policyDir];
+        if (policyConfig) args.push("--policy-pack-config", policyConfig);
+        // Asynchronous: the bad case's HTTP server runs in this process and must keep answering.
+        return await new Promise<PreviewResult>((resolve, reject) => {
+            const child = spawn("pulumi", args, { cwd: projectDir, env: cliEnv() });
+            let output = "";
+            child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+            child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+            child.on("error", reject);
+            child.on("close", (status) => resolve({ status, output }));
+        });
+    } finally {
+        await stack.workspace.removeStack(stackName, { force: true });
+        fs.rmSync(path.join(projectDir, `Pulumi.${stackName}.yaml`), { force: true });
+        fs.rmSync(configFile, { force: true });
+    }
+}
+
+/** The policy section of a preview's output (the violations, or the pack's ✅). */
+function policySection(output: string): string {
+    const start = output.indexOf("Policies:");
+    return start < 0 ? "" : output.slice(start, output.indexOf("\nOutputs:", start) >>> 0);
+}
+
+/** Serves `root` on 127.0.0.1 over plain HTTP. */
+async function serveDir(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+        const file = path.join(root, path.normalize(decodeURIComponent(req.url ?? "/")));
+        if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+            res.writeHead(404).end();
+            return;
+        }
+        res.writeHead(200).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const localSources = `
+  kubernetes:kubeconfig: ${kubeconfig}
+  istio-mesh:chartSource: ${path.join(release, "..", "{version}", "charts")}
+  istio-mesh:addonSource: ${path.join(release, "..", "{version}", "addons")}
+`;
+
+let policyConfigFile: string;
+
+beforeAll(() => {
+    requireCluster();
+    if (!fs.existsSync(path.join(projectDir, "bin", "policy", "index.js"))) {
+        throw new Error("bin/policy/index.js is missing: run npm run build (npm ci and npm test do)");
+    }
+    const config = Object.fromEntries(RULES.map((r) => [r, { prodStacks: ["e2e-policy-prod*"] }]));
+    policyConfigFile = path.join(os.tmpdir(), "istio-mesh-policy-config.json");
+    fs.writeFileSync(policyConfigFile, JSON.stringify(config, null, 2));
+});
+
+afterAll(() => fs.rmSync(policyConfigFile, { force: true }));
+
+test("the shipped prod config passes every rule", async () => {
+    const prod = fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8");
+    const r = await previewWithPolicy("e2e-policy-prod", prod + localSources, policyConfigFile);
+    saveArtifact("policy-prod.txt", r.output);
+    expect(policySection(r.output)).toContain("✅ istio-mesh@v0.1.0");
+    expect(r.output).not.toContain("[mandatory]");
+    expect(r.status).toBe(0);
+}, 300_000);
+
+test("a bad prod config fails with a message per rule, naming the resource, the value and the fix", async () => {
+    // The release's charts and manifests over plain HTTP, a Helm repository as Helm makes one.
+    const served = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-http-"));
+    fs.mkdirSync(path.join(served, "charts"));
+    for (const f of fs.readdirSync(path.join(release, "charts"))) {
+        fs.copyFileSync(path.join(release, "charts", f), path.join(served, "charts", f));
+    }
+    fs.cpSync(path.join(release, "addons"), path.join(served, "addons"), { recursive: true });
+    const index = spawnSync("helm", ["repo", "index", path.join(served, "charts")], { encoding: "utf8" });
+    expect(index.stderr).toBe("");
+    const server = await serveDir(served);
+    try {
+        const bad = `config:
+  kubernetes:kubeconfig: ${kubeconfig}
+  istio-mesh:version: "${version}"
+  istio-mesh:profile: demo
+  istio-mesh:chartSource: ${server.url}/charts
+  istio-mesh:addonSource: ${server.url}/addons
+  istio-mesh:retainCrdsOnDestroy: false
+  istio-mesh:istiodValues:
+    global:
+      tag: latest
+  istio-mesh:addons:
+    expose:
+      mode: nodePort
+      allowUnauthenticated: true
+`;
+        const r = await previewWithPolicy("e2e-policy-prod-bad", bad, policyConfigFile);
+        const section = policySection(r.output);
+        saveArtifact("policy-violations.txt", section);
+        expect(r.status).not.toBe(0);
+        expect(section).toContain("❌ istio-mesh@v0.1.0");
+        const expected: [string, RegExp][] = [
+            ["no-demo-profile", /profile demo \(the stack's profile output\).*Fix: istio-mesh:profile: default/],
+            ["no-demo-profile", /Service istio-system\/grafana-nodeport exposes an addon on a node port/],
+            [
+                "no-anonymous-addons",
+                /Deployment istio-system\/grafana is exposed by Service istio-system\/grafana-nodeport \(NodePort\) with GF_AUTH_ANONYMOUS_ENABLED=true \(role Admin\)/,
+            ],
+            ["no-anonymous-addons", /Deployment istio-system\/kiali is exposed .* with auth\.strategy anonymous/],
+            ["no-anonymous-addons", /Deployment istio-system\/prometheus is exposed .* with --web\.enable-lifecycle/],
+            ["control-plane-replicas", /Deployment istio-system\/istiod runs 1 replica and no autoscaler/],
+            ["control-plane-replicas", /Deployment istio-system\/istio-ingressgateway runs 1 replica/],
+            ["control-plane-disruption-budgets", /Deployment istio-system\/istiod has no PodDisruptionBudget/],
+            ["strict-mtls", /no mesh-wide STRICT mTLS: no PeerAuthentication without selector in istio-system/],
+            [
+                "crds-retained",
+                /CustomResourceDefinition virtualservices\.networking\.istio\.io would be deleted by pulumi destroy \(istio-mesh.io\/retain-on-destroy: false\)/,
+            ],
+            [
+                "secure-sources",
+                new RegExp(
+                    `istiod comes from http://127\\.0\\.0\\.1:\\d+/charts over plain HTTP.*Fix: istio-mesh:chartSource`,
+                ),
+            ],
+            [
+                "secure-sources",
+                new RegExp(
+                    `grafana comes from http://127\\.0\\.0\\.1:\\d+/addons over plain HTTP.*Fix: istio-mesh:addonSource`,
+                ),
+            ],
+            [
+                "pinned-images",
+                /Deployment istio-system\/istiod container discovery uses image docker\.io\/istio\/pilot:latest, a floating version/,
+            ],
+        ];
+        for (const [rule, message] of expected) {
+            const block = section.split(/\n\s+- \[/).filter((b) => b.startsWith(`mandatory]  ${rule} `));
+            expect({ rule, found: block.some((b) => message.test(b.replace(/\n\s*/g, " "))) }).toEqual({
+                rule,
+                found: true,
+            });
+        }
+    } finally {
+        await server.close();
+        fs.rmSync(served, { recursive: true, force: true });
+    }
+}, 300_000);
+
+test("the local stack passes: a dev stack by the pack's default config, with local sources", async () => {
+    const local = fs
+        .readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")
+        .replace("./.cluster/kubeconfig", kubeconfig);
+    const r = await previewWithPolicy("e2e-policy-local", local);
+    expect(policySection(r.output)).toContain("✅ istio-mesh@v0.1.0");
+    expect(r.status).toBe(0);
+}, 300_000);
