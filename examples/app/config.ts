@@ -1,0 +1,339 @@
+// The application stack's settings (`istio-mesh-app:<key>` in Pulumi.<stack>.yaml)
+// and what it needs of the mesh stack's outputs. Pure functions: every problem is
+// found, and reported at once, before a single resource is registered.
+import * as fs from "fs";
+import * as path from "path";
+import { IngressRouteInput, ServiceRouteInput, TrafficApi } from "../../components/traffic/types";
+import {
+    readIngressRoute,
+    readServiceRoute,
+    readTrafficApi,
+    TrafficReader,
+    TrafficRuleError,
+} from "../../components/traffic/validate";
+
+export const APP_CONFIG_NAMESPACE = "istio-mesh-app";
+
+/** The release's samples, by Istio version. */
+export const DEFAULT_SAMPLE_SOURCE = "https://raw.githubusercontent.com/istio/istio/{version}/samples";
+
+/** The bookinfo manifest, relative to the samples folder. */
+export const BOOKINFO_MANIFEST = "bookinfo/platform/kube/bookinfo.yaml";
+
+const SETTINGS = [
+    "meshStack",
+    "namespace",
+    "trafficApi",
+    "sampleSource",
+    "bookinfo",
+    "hello",
+    "routes",
+    "ingress",
+] as const;
+
+export interface AppConfig {
+    /** The mesh stack, as <organization>/<project>/<stack>. */
+    meshStack: string;
+    namespace: string;
+    trafficApi: TrafficApi;
+    /** URL or absolute directory of the release's samples; `{version}` is the mesh's Istio version. */
+    sampleSource: string;
+    bookinfo: boolean;
+    hello: boolean;
+    /** Routes as written; checked here, and again by each component. */
+    routes: ServiceRouteInput[];
+    /** The ingress route as written; checked once the gateway's ports are known (checkMesh). */
+    ingress?: IngressRouteInput & { gateway?: string };
+}
+
+const key = (k: string) => `${APP_CONFIG_NAMESPACE}:${k}`;
+
+/**
+ * Pulumi hands every value over as text; objects and lists as JSON. Keys of
+ * other namespaces (kubernetes:...) are not ours.
+ */
+export function appConfigValues(all: Record<string, string>): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [k, text] of Object.entries(all)) {
+        if (!k.startsWith(`${APP_CONFIG_NAMESPACE}:`)) continue;
+        let value: unknown = text;
+        if (/^\s*[[{]/.test(text) || text === "true" || text === "false") {
+            try {
+                value = JSON.parse(text);
+            } catch {
+                value = text;
+            }
+        }
+        values[k.slice(APP_CONFIG_NAMESPACE.length + 1)] = value;
+    }
+    return values;
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * Reads and checks the settings. `stack` and `organization` give the default
+ * mesh stack (the same stack name in project istio-mesh); `programDir` resolves a
+ * relative sampleSource.
+ */
+export function parseAppConfig(
+    values: Record<string, unknown>,
+    defaults: { organization: string; stack: string; programDir: string },
+): AppConfig {
+    const r = new TrafficReader();
+    for (const k of Object.keys(values)) {
+        if (!(SETTINGS as readonly string[]).includes(k)) {
+            r.invalid(key(k), values[k], `is not a known setting; allowed: ${SETTINGS.join(", ")}`);
+        }
+    }
+    let meshStack = `${defaults.organization}/istio-mesh/${defaults.stack}`;
+    if (values.meshStack !== undefined) {
+        if (typeof values.meshStack === "string" && STACK_NAME.test(values.meshStack)) {
+            meshStack = values.meshStack;
+        } else {
+            r.invalid(
+                key("meshStack"),
+                values.meshStack,
+                "is not a stack name; write <organization>/<project>/<stack>, such as organization/istio-mesh/local",
+            );
+        }
+    }
+    let namespace = "default";
+    if (values.namespace !== undefined) {
+        const ns = values.namespace;
+        if (
+            typeof ns === "string" &&
+            ns.length <= 63 &&
+            NAMESPACE.test(ns) &&
+            !["kube-system", "kube-public", "kube-node-lease"].includes(ns)
+        ) {
+            namespace = ns;
+        } else {
+            r.invalid(
+                key("namespace"),
+                ns,
+                "is not an application namespace; use an existing namespace's name (a DNS label), not kube-system, kube-public or kube-node-lease",
+            );
+        }
+    }
+    const trafficApi = readTrafficApi(r, key("trafficApi"), values.trafficApi) ?? "istio";
+
+    let sampleSource = DEFAULT_SAMPLE_SOURCE;
+    if (values.sampleSource !== undefined) {
+        const s = values.sampleSource;
+        if (typeof s !== "string" || s.length === 0) {
+            r.invalid(key("sampleSource"), s, "is not a URL or directory of the release's samples");
+        } else {
+            sampleSource = /^https?:\/\//.test(s) ? s : path.resolve(defaults.programDir, s);
+        }
+    }
+    const bool = (k: "bookinfo" | "hello"): boolean => {
+        const v = values[k];
+        if (v === undefined) return true;
+        if (typeof v === "boolean") return v;
+        r.invalid(key(k), v, "is not a boolean; allowed: true, false");
+        return true;
+    };
+    const bookinfo = bool("bookinfo");
+    const hello = bool("hello");
+
+    const routes: ServiceRouteInput[] = [];
+    const rawRoutes = r.list(key("routes"), values.routes, "service routes") ?? [];
+    const services = new Map<string, number>();
+    rawRoutes.forEach((raw, i) => {
+        const route = readServiceRoute(r, `${key("routes")}[${i}]`, raw, trafficApi);
+        if (!route) return;
+        const earlier = services.get(route.service);
+        if (earlier !== undefined) {
+            r.invalid(
+                `${key("routes")}[${i}].service`,
+                route.service,
+                `is a duplicate of routes[${earlier}].service; one route per Service (it names the Service's VirtualService or HTTPRoute)`,
+            );
+            return;
+        }
+        services.set(route.service, i);
+        routes.push(raw as ServiceRouteInput);
+    });
+
+    let ingress: AppConfig["ingress"];
+    if (values.ingress !== undefined) {
+        const raw = values.ingress;
+        if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+            r.invalid(key("ingress"), raw, "is not an object; its settings are gateway, name, hosts, port, paths");
+        } else {
+            const { gateway, ...route } = raw as Record<string, unknown>;
+            if (gateway !== undefined && (typeof gateway !== "string" || !NAMESPACE.test(gateway))) {
+                r.invalid(
+                    key("ingress.gateway"),
+                    gateway,
+                    "is not a gateway name; use the name of one of the mesh stack's ingress gateways, such as istio-ingressgateway",
+                );
+            }
+            // The port is checked against the gateway's once the mesh is read; the rest now.
+            const checked = readIngressRoute(r, key("ingress"), route, 1, undefined);
+            // A mesh route (VirtualService for `mesh`, HTTPRoute on a Service) governs what
+            // sidecars send; the ingress gateway forwards straight to the Service's pods.
+            checked?.paths.forEach((p, i) => {
+                const routed = services.get(p.service);
+                if (routed === undefined) return;
+                r.invalid(
+                    `${key("ingress")}.paths[${i}].service`,
+                    p.service,
+                    `has version rules (routes[${routed}]), which apply to requests from sidecars, not to the ones the ingress gateway forwards: those would bypass its weights and canary (istioctl analyze: IST0140); send the path to a front Service such as productpage`,
+                );
+            });
+            ingress = raw as AppConfig["ingress"];
+        }
+    }
+
+    r.throwIfAny("invalid stack configuration");
+    return { meshStack, namespace, trafficApi, sampleSource, bookinfo, hello, routes, ...(ingress ? { ingress } : {}) };
+}
+
+/** One ingress or egress gateway, as the mesh stack's `gateways` output lists it. */
+export interface MeshGateway {
+    name: string;
+    kind: string;
+    namespace: string;
+    ports: { name: string; port: number; nodePort?: number }[];
+}
+
+/** What the application needs of the mesh stack. */
+export interface MeshView {
+    version: string;
+    revision: string;
+    injectionNamespaces: string[];
+    /** The gateway the ingress route is bound to; only when an ingress route is configured. */
+    ingressGateway?: MeshGateway;
+}
+
+/** The mesh stack's outputs this program reads, and why: a missing one is reported with the reason. */
+export const MESH_OUTPUTS = {
+    version: "the Istio version, which picks the release's samples",
+    revision: "the istiod revision that injects the application's pods",
+    injectionNamespaces: "the namespaces the mesh labels for sidecar injection",
+    gateways: "the mesh's ingress gateway, which the ingress route is bound to",
+} as const;
+export type MeshOutputName = keyof typeof MESH_OUTPUTS;
+
+/**
+ * Checks the mesh stack's outputs against the settings: each output needed is
+ * there and has the shape this program reads, the application namespace is one
+ * the mesh labels for injection, and the ingress gateway exists. `outputs` holds
+ * what the stack reference returned (undefined for a missing output).
+ */
+export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputName, unknown>>): MeshView {
+    const r = new TrafficReader();
+    const missing = (name: MeshOutputName): undefined => {
+        r.problems.push(
+            `mesh stack ${config.meshStack}: has no output "${name}" (${MESH_OUTPUTS[name]}); run \`pulumi up\` on the mesh stack with an istio-mesh version that exports it, or check ${key("meshStack")}`,
+        );
+        return undefined;
+    };
+    const text = (name: "version" | "revision"): string | undefined => {
+        const v = outputs[name];
+        if (v === undefined || v === null) return missing(name);
+        if (typeof v === "string") return v;
+        return r.invalid(`mesh stack ${config.meshStack}: output ${name}`, v, "is not text");
+    };
+    const version = text("version");
+    const revision = text("revision");
+
+    let injectionNamespaces: string[] | undefined;
+    const ns = outputs.injectionNamespaces;
+    if (ns === undefined || ns === null) {
+        missing("injectionNamespaces");
+    } else if (!Array.isArray(ns) || !ns.every((n) => typeof n === "string")) {
+        r.invalid(`mesh stack ${config.meshStack}: output injectionNamespaces`, ns, "is not a list of namespace names");
+    } else {
+        injectionNamespaces = ns as string[];
+        if (!injectionNamespaces.includes(config.namespace)) {
+            r.invalid(
+                key("namespace"),
+                config.namespace,
+                `is not labelled for sidecar injection by the mesh stack ${config.meshStack} (its injectionNamespaces: ${injectionNamespaces.join(", ") || "none"}); add it to istio-mesh:injectionNamespaces there and run \`pulumi up\` on the mesh first, or use one of those`,
+            );
+        }
+    }
+
+    let ingressGateway: MeshGateway | undefined;
+    if (config.ingress) {
+        const gws = outputs.gateways;
+        if (gws === undefined || gws === null) {
+            missing("gateways");
+        } else if (!Array.isArray(gws) || !gws.every(isMeshGateway)) {
+            r.invalid(
+                `mesh stack ${config.meshStack}: output gateways`,
+                gws,
+                "is not a list of gateways {name, kind, namespace, ports}",
+            );
+        } else {
+            const ingresses = gws.filter((g) => g.kind === "ingress");
+            const wanted = config.ingress.gateway;
+            ingressGateway = wanted === undefined ? ingresses[0] : ingresses.find((g) => g.name === wanted);
+            if (!ingressGateway) {
+                if (wanted === undefined) {
+                    r.required(
+                        key("ingress.gateway"),
+                        `the mesh stack ${config.meshStack} has no ingress gateway; add one to istio-mesh:gateways, or leave ingress out`,
+                    );
+                } else {
+                    r.invalid(
+                        key("ingress.gateway"),
+                        wanted,
+                        `is not an ingress gateway of the mesh stack ${config.meshStack}; allowed: ${ingresses.map((g) => g.name).join(", ") || "none"}`,
+                    );
+                }
+            } else {
+                const { gateway: _unused, ...route } = config.ingress;
+                void _unused;
+                const ports = ingressGateway.ports.map((p) => p.port);
+                const http =
+                    ingressGateway.ports.find((p) => p.name === "http2") ??
+                    ingressGateway.ports.find((p) => p.name === "http");
+                readIngressRoute(r, key("ingress"), route, http?.port, ports);
+            }
+        }
+    }
+    if (config.bookinfo && version !== undefined && !/^https?:\/\//.test(config.sampleSource)) {
+        const manifest = bookinfoManifest(config.sampleSource, version);
+        if (!fs.existsSync(manifest)) {
+            r.invalid(
+                key("sampleSource"),
+                config.sampleSource,
+                `has no ${manifest} for the mesh's Istio ${version}; point it at the samples folder of that release ({version} is replaced), or set bookinfo false`,
+            );
+        }
+    }
+    r.throwIfAny("the application cannot be deployed on this mesh");
+    return {
+        version: version ?? "",
+        revision: revision ?? "",
+        injectionNamespaces: injectionNamespaces ?? [],
+        ...(ingressGateway ? { ingressGateway } : {}),
+    };
+}
+
+function isMeshGateway(g: unknown): g is MeshGateway {
+    if (typeof g !== "object" || g === null) return false;
+    const o = g as Record<string, unknown>;
+    return (
+        typeof o.name === "string" &&
+        typeof o.kind === "string" &&
+        typeof o.namespace === "string" &&
+        Array.isArray(o.ports) &&
+        o.ports.every((p) => typeof p === "object" && p !== null && typeof (p as { port: unknown }).port === "number")
+    );
+}
+
+/** Where the bookinfo manifest comes from for this Istio version. */
+export function bookinfoManifest(sampleSource: string, version: string): string {
+    const source = sampleSource.split("{version}").join(version);
+    return /^https?:\/\//.test(source)
+        ? `${source.replace(/\/$/, "")}/${BOOKINFO_MANIFEST}`
+        : path.join(source, BOOKINFO_MANIFEST);
+}
+
+export { TrafficRuleError };
