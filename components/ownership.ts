@@ -27,26 +27,17 @@ const ISTIO_CLUSTER_OBJECTS: { kind: string; path: string; isIstio: (name: strin
         path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
         isIstio: (n) => n.endsWith(".istio.io"),
     },
-    {
-        kind: "MutatingWebhookConfiguration",
-        path: "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
-        isIstio: (n) => n.startsWith("istio"),
-    },
-    {
-        kind: "ValidatingWebhookConfiguration",
-        path: "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
-        isIstio: (n) => n.startsWith("istio"),
-    },
-    {
-        kind: "ClusterRole",
-        path: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
-        isIstio: (n) => n.startsWith("istio"),
-    },
-    {
-        kind: "ClusterRoleBinding",
-        path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        isIstio: (n) => n.startsWith("istio"),
-    },
+    // The charts name their webhook configurations and cluster roles istio-… and istiod-….
+    ...[
+        ["MutatingWebhookConfiguration", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"],
+        ["ValidatingWebhookConfiguration", "admissionregistration.k8s.io", "validatingwebhookconfigurations"],
+        ["ClusterRole", "rbac.authorization.k8s.io", "clusterroles"],
+        ["ClusterRoleBinding", "rbac.authorization.k8s.io", "clusterrolebindings"],
+    ].map(([kind, group, plural]) => ({
+        kind,
+        path: `/apis/${group}/v1/${plural}`,
+        isIstio: (n: string) => n.startsWith("istio"),
+    })),
 ];
 
 /**

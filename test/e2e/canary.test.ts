@@ -6,9 +6,7 @@
 // to A and forward again; move the rest; remove A. The preview of each step and the
 // step times are written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import * as path from "path";
 import {
-    artifactsDir,
     exists,
     freshStack,
     kubeconfig,
@@ -16,6 +14,7 @@ import {
     kubectlJson,
     localIstiods,
     projectDir,
+    reportTimings,
     requireCluster,
     saveArtifact,
     timed,
@@ -169,16 +168,8 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    const table = [
-        "| step | wall time (s) |",
-        "| --- | ---: |",
-        ...timings.map(([n, s]) => `| ${n} | ${s.toFixed(1)} |`),
-    ];
-    saveArtifact("canary-timings.md", table.join("\n") + "\n");
+    reportTimings("canary", timings);
     saveArtifact("canary-previews.md", previews.join("\n"));
-    console.log(
-        `canary step timings (previews in ${path.join(artifactsDir, "canary-previews.md")}):\n${table.join("\n")}`,
-    );
     if (stack) {
         await stack.destroy(quiet).catch(() => undefined);
         await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);

@@ -61,6 +61,17 @@ export async function freshStack(workDir: string, stackName: string, configFile?
     return stack;
 }
 
+/** Writes a suite's step times as a markdown table to artifacts/<suite>-timings.md and prints it. */
+export function reportTimings(suite: string, timings: [string, number][]): void {
+    const table = [
+        "| step | wall time (s) |",
+        "| --- | ---: |",
+        ...timings.map(([n, s]) => `| ${n} | ${s.toFixed(1)} |`),
+    ].join("\n");
+    const file = saveArtifact(`${suite}-timings.md`, table + "\n");
+    console.log(`${suite} step timings (also in ${file}):\n${table}`);
+}
+
 /** Wall-clock seconds of an async step. */
 export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
     const start = process.hrtime.bigint();

@@ -10,7 +10,6 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    artifactsDir,
     cliEnv,
     exists,
     freshStack,
@@ -20,6 +19,7 @@ import {
     istioctl,
     localIstiods,
     projectDir,
+    reportTimings,
     requireCluster,
     saveArtifact,
     timed,
@@ -274,13 +274,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    const table = [
-        "| step | wall time (s) |",
-        "| --- | ---: |",
-        ...timings.map(([n, s]) => `| ${n} | ${s.toFixed(1)} |`),
-    ].join("\n");
-    saveArtifact("lifecycle-timings.md", table + "\n");
-    console.log(`lifecycle step timings (also in ${path.join(artifactsDir, "lifecycle-timings.md")}):\n${table}`);
+    reportTimings("lifecycle", timings);
     if (stack) {
         await stack.destroy(quiet).catch(() => undefined);
         for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");

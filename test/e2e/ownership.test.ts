@@ -78,15 +78,21 @@ function pluginCaFiles(): string {
     return dir;
 }
 
-async function cleanSlate(): Promise<void> {
-    stack = await freshStack(projectDir, STACK);
-    await stack.setAllConfig({
+/** A fresh stack: istiod alone, no namespace labelled. */
+async function newStack(): Promise<Stack> {
+    const s = await freshStack(projectDir, STACK);
+    await s.setAllConfig({
         "kubernetes:kubeconfig": { value: kubeconfig },
         "istio-mesh:version": { value: "1.29.6" },
         "istio-mesh:profile": { value: "minimal" },
         "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
         "istio-mesh:injectionNamespaces": { value: "[]" },
     });
+    return s;
+}
+
+async function cleanSlate(): Promise<void> {
+    stack = await newStack();
     await stack.cancel().catch(() => undefined);
     await stack.destroy(quiet).catch(() => undefined);
     kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
@@ -143,14 +149,7 @@ describe("ownership on the local cluster", () => {
 
     test("an Istio object another tool made stops a first install, named; adoptExisting takes it over", async () => {
         await stack.workspace.removeStack(STACK, { force: true });
-        stack = await freshStack(projectDir, STACK);
-        await stack.setAllConfig({
-            "kubernetes:kubeconfig": { value: kubeconfig },
-            "istio-mesh:version": { value: "1.29.6" },
-            "istio-mesh:profile": { value: "minimal" },
-            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-            "istio-mesh:injectionNamespaces": { value: "[]" },
-        });
+        stack = await newStack();
         kubectl("create", "clusterrole", FOREIGN_ROLE, "--verb=get", "--resource=pods");
         const before = kubectlJson("clusterrole", FOREIGN_ROLE).metadata.resourceVersion;
 

@@ -1,29 +1,11 @@
 import * as path from "path";
-import {
-    ConfigError,
-    parseStackConfig,
-    STACK_MANAGED_ISTIOD_VALUES,
-    STACK_SETTINGS,
-    StackConfig,
-} from "../../components/config";
+import { ConfigError, parseStackConfig, STACK_MANAGED_ISTIOD_VALUES, STACK_SETTINGS } from "../../components/config";
 import { istiodValues } from "../../components/values";
+import { configParser } from "./configParser";
 
 const shared = path.resolve(__dirname, "../../../shared/istio");
 
-function parse(raw: Record<string, unknown>): StackConfig {
-    return parseStackConfig({ version: "1.29.6", ...raw }, __dirname);
-}
-
-/** The problems a config is rejected with. */
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parse(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    throw new Error("config was accepted");
-}
+const { parse, problems } = configParser("1.29.6");
 
 describe("stack config defaults", () => {
     test("a version alone gives the default profile: istiod and an ingress gateway from the official repository", () => {

@@ -1,26 +1,14 @@
 // Canary revisions without a cluster: how the config reads, what a tag's webhook
 // selects, which workloads a migration restarts, and what a refused removal says.
-import { ConfigError, parseStackConfig, StackConfig } from "../../components/config";
 import { injectionLabels } from "../../components/injectionLabel";
 import { planMigration, PodObject, rolloutComplete, WorkloadObject } from "../../components/migration";
 import { revisionReport } from "../../components/revisionReport";
 import { revisionTagWebhooks } from "../../components/revisionTag";
 import { removalRefusal } from "../../components/revisionUsage";
 import { baseValues, gatewayValues, istiodValues } from "../../components/values";
+import { configParser } from "./configParser";
 
-function parse(raw: Record<string, unknown>): StackConfig {
-    return parseStackConfig({ version: "1.30.3", ...raw }, __dirname);
-}
-
-function problems(raw: Record<string, unknown>): string[] {
-    try {
-        parse(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    throw new Error("config was accepted");
-}
+const { parse, problems } = configParser("1.30.3");
 
 const CANARY = {
     revisions: [{ name: "1-29-6", version: "1.29.6" }, { name: "1-30-3" }],
