@@ -10,9 +10,12 @@ import {
 } from "./components/config";
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 
+/** This stack's fully qualified name. */
+const stackName = () => `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+
 /** The Istio version this stack deployed last, read from its own outputs. */
 async function deployedVersion(): Promise<string | undefined> {
-    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+    const self = new pulumi.StackReference(stackName());
     const details = await self.getOutputDetails("version");
     return typeof details.value === "string" ? details.value : undefined;
 }
@@ -57,7 +60,8 @@ export = async () => {
     const grafanaAdminPassword = config.addons.grafanaAdminFromSecret
         ? new pulumi.Config().requireSecret(GRAFANA_PASSWORD_KEY)
         : undefined;
-    const mesh = new IstioMesh("istio", { config, grafanaAdminPassword });
+    const gatewayApi = config.gatewayApi.enabled ? await gatewayApiPlan(config) : undefined;
+    const mesh = new IstioMesh("istio", { config, grafanaAdminPassword, gatewayApi });
     return {
         version: mesh.version,
         profile: mesh.profile,
@@ -68,5 +72,25 @@ export = async () => {
         gateways: mesh.gateways,
         addonUrls: mesh.addonUrls,
         injectionNamespaces: mesh.injectionNamespaces,
+        gatewayApiVersion: mesh.gatewayApiVersion,
     };
 };
+
+/** Reads the cluster's Gateway API CRDs and decides what the stack does with them; says it in the log. */
+async function gatewayApiPlan(config: StackConfig) {
+    const { findGatewayApiCrds, planGatewayApi } = await import("./components/gatewayApiPlan");
+    const k8sConfig = new pulumi.Config("kubernetes");
+    const found = await findGatewayApiCrds(
+        k8sConfig.get("kubeconfig"),
+        k8sConfig.get("context"),
+        findProjectDir(__dirname),
+    ).catch((e: unknown) => {
+        Error.stackTraceLimit = 0;
+        throw new pulumi.RunError(
+            `istio-mesh:gatewayApi: cannot read the cluster's Gateway API CRDs to decide whether to install or upgrade them: ${e instanceof Error ? e.message : String(e)}; if another tool owns them, set istio-mesh:gatewayApi.enabled: false`,
+        );
+    });
+    const plan = userCheck(() => planGatewayApi(config.gatewayApi, config.version.text, found, stackName()));
+    await (plan.action === "leave" && plan.warn ? pulumi.log.warn(plan.note) : pulumi.log.info(plan.note));
+    return { plan, owner: stackName() };
+}

@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ADDON_UI, ObservabilityAddons } from "./addons";
+import { AmbientDataPlane } from "./ambientDataPlane";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { exposureRequiresLogin, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
+import { GatewayApiCrds } from "./gatewayApiCrds";
+import { GatewayApiPlan } from "./gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { Istiod } from "./istiod";
 import { MeshMtlsPolicy } from "./mtls";
@@ -19,6 +22,12 @@ export interface IstioMeshArgs {
      * (set when config.addons.grafanaAdminFromSecret is). @default undefined
      */
     grafanaAdminPassword?: pulumi.Input<string>;
+    /**
+     * What to do with the Gateway API CRDs, decided from the cluster before the mesh is
+     * built (gatewayApiPlan.ts); `owner` is this stack's name. @default undefined (the
+     * stack leaves Gateway API CRDs alone, as with gatewayApi.enabled false)
+     */
+    gatewayApi?: { plan: GatewayApiPlan; owner: string };
 }
 
 export interface ComponentVersion {
@@ -57,6 +66,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly gateways: pulumi.Output<GatewayStatus[]>;
     public readonly addonUrls: pulumi.Output<Record<string, string>>;
     public readonly injectionNamespaces: string[];
+    /** The Gateway API version the stack applies, or finds and leaves; "" when it was not looked at. */
+    public readonly gatewayApiVersion: string;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioMesh", name, {}, opts);
@@ -78,10 +89,28 @@ export class IstioMesh extends pulumi.ComponentResource {
         );
         record("base", "base", config.namespace);
 
+        // istiod reads the Gateway API CRDs when it starts: they come first, beside base.
+        const gatewayApiPlan = args.gatewayApi?.plan;
+        const gatewayApiCrds =
+            gatewayApiPlan?.action === "install"
+                ? new GatewayApiCrds(
+                      `${name}-gateway-api`,
+                      {
+                          version: gatewayApiPlan.version,
+                          source: config.gatewayApi.source,
+                          owner: args.gatewayApi?.owner ?? "",
+                          retainOnDestroy: config.retainCrdsOnDestroy,
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+        this.gatewayApiVersion =
+            gatewayApiPlan?.action === "install" ? gatewayApiPlan.version : (gatewayApiPlan?.installed ?? "");
+
         const istiod = new Istiod(
             `${name}-istiod`,
             { config, namespace: namespace.name },
-            { parent: this, dependsOn: [base] },
+            { parent: this, dependsOn: [base, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
         );
         record("istiod", "istiod", config.namespace, { kind: "Deployment", name: istiod.deploymentName });
 
@@ -177,6 +206,14 @@ export class IstioMesh extends pulumi.ComponentResource {
                 `${name}-injection`,
                 { namespaces: config.injectionNamespaces, revision: config.revision },
                 { parent: this, dependsOn: dataPlaneDeps },
+            );
+        }
+        if (config.ambientNamespaces.length > 0) {
+            // Waypoints are Gateways: they need the CRDs, and istiod (and ztunnel) to act on them.
+            new AmbientDataPlane(
+                `${name}-ambient`,
+                { namespaces: config.ambientNamespaces, waypoints: config.waypoints },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
             );
         }
         if (config.sidecarRollout.length > 0) {

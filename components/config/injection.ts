@@ -13,14 +13,9 @@ const ROLLOUT_SETTINGS = ["namespace", "kind", "name"] as const;
 export function readInjectionNamespaces(r: Reader, v: unknown, control: ControlPlane): string[] {
     const ambient = control.profile === "ambient";
     if (!isSet(v)) return ambient ? [] : ["default"];
+    // Profile ambient labels no namespace for sidecars by default, but sidecar and
+    // ambient workloads share one mesh: a namespace can move from one to the other.
     const list = r.list("injectionNamespaces", v, "namespace names") ?? [];
-    if (ambient && list.length > 0) {
-        r.invalid(
-            "injectionNamespaces",
-            list,
-            "contradicts profile ambient: ambient workloads get no sidecar; label namespaces istio.io/dataplane-mode=ambient yourself, or set [] here",
-        );
-    }
     const seen = new UniqueValues<string>(r, "list each namespace once");
     const namespaces: string[] = [];
     for (let i = 0; i < list.length; i++) {

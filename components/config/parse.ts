@@ -11,7 +11,9 @@ import {
     readAddons,
     readGrafanaPassword,
 } from "./addons";
+import { readAmbientNamespaces, readWaypoints } from "./ambient";
 import { readControlPlane } from "./controlPlane";
+import { readGatewayApi } from "./gatewayApi";
 import { checkGatewayNames, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
@@ -39,6 +41,9 @@ export const STACK_SETTINGS = [
     "injectionNamespaces",
     "sidecarRollout",
     "istiodValues",
+    "ambientNamespaces",
+    "waypoints",
+    "gatewayApi",
 ] as const;
 
 /**
@@ -73,6 +78,14 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control);
     const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
     const istiodValues = readIstiodValues(r, field(root, "istiodValues"));
+    const ambientNamespaces = readAmbientNamespaces(r, field(root, "ambientNamespaces"), control, injectionNamespaces);
+    const waypoints = readWaypoints(r, field(root, "waypoints"), ambientNamespaces);
+    const gatewayApi = readGatewayApi(
+        r,
+        field(root, "gatewayApi"),
+        r.valid("version") ? control.version : undefined,
+        baseDir,
+    );
 
     if (version !== undefined) {
         const charts = ["base", "istiod"];
@@ -114,6 +127,9 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         injectionNamespaces,
         sidecarRollout,
         istiodValues,
+        ambientNamespaces,
+        waypoints,
+        gatewayApi,
     };
 }
 
