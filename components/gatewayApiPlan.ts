@@ -96,6 +96,13 @@ export function planGatewayApi(
         };
     }
     if (highest === undefined) {
+        if (settings.takeOver) {
+            return {
+                action: "install",
+                version: wanted,
+                note: `replacing Gateway API CRDs of no known version with ${wanted} (${TAKE_OVER})`,
+            };
+        }
         return {
             action: "leave",
             installed,

@@ -117,7 +117,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, istiodValues',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, istiodValues, ambientNamespaces, waypoints, gatewayApi',
         ],
         [
             { addons: { loki: true } },
