@@ -61,7 +61,9 @@ async function preview(): Promise<{ ops: PlannedOp[]; stdout: string; log: strin
         diff: true,
         onOutput: () => undefined,
         onEvent: (e: EngineEvent) => {
-            if (e.diagnosticEvent) log.push(`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`);
+            // What a user sees: the program's info and warnings, not the engine's debug chatter.
+            const d = e.diagnosticEvent;
+            if (d && d.severity !== "debug") log.push(`${d.severity}: ${d.message}`);
             const m = e.resourcePreEvent?.metadata;
             if (!m) return;
             const labels = (s: { inputs?: Record<string, unknown> } | undefined) =>
