@@ -61,9 +61,10 @@ async function preview(): Promise<{ ops: PlannedOp[]; stdout: string; log: strin
         diff: true,
         onOutput: () => undefined,
         onEvent: (e: EngineEvent) => {
-            // What a user sees: the program's info and warnings, not the engine's debug chatter.
+            // What a user sees: the program's info, warnings and errors. The engine also sends
+            // debug diagnostics, although the SDK's type does not list that severity.
             const d = e.diagnosticEvent;
-            if (d && d.severity !== "debug") log.push(`${d.severity}: ${d.message}`);
+            if (d && ["info", "warning", "error"].includes(d.severity)) log.push(`${d.severity}: ${d.message}`);
             const m = e.resourcePreEvent?.metadata;
             if (!m) return;
             const labels = (s: { inputs?: Record<string, unknown> } | undefined) =>
