@@ -14,6 +14,9 @@ import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers }
 import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 import * as path from "path";
 
+/** This stack's fully qualified name. */
+const stackName = () => `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+
 /** What this stack deployed last, read from its own outputs (all undefined on a first install). */
 interface LastDeployment {
     version?: string;
@@ -25,7 +28,7 @@ interface LastDeployment {
 }
 
 async function lastDeployment(): Promise<LastDeployment> {
-    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+    const self = new pulumi.StackReference(stackName());
     const keys = [
         "version",
         "revision",
@@ -154,9 +157,11 @@ export = async () => {
     const grafanaAdminPassword = config.addons.grafanaAdminFromSecret
         ? new pulumi.Config().requireSecret(GRAFANA_PASSWORD_KEY)
         : undefined;
+    const gatewayApi = config.gatewayApi.enabled ? await gatewayApiPlan(config, kube) : undefined;
     const mesh = new IstioMesh("istio", {
         config,
         grafanaAdminPassword,
+        gatewayApi,
         cluster,
         namespaceOwned,
         deployed: {
@@ -182,5 +187,20 @@ export = async () => {
         revisionTags: mesh.revisionTags,
         namespaceRevisions: mesh.namespaceRevisions,
         istiodResources: mesh.istiodResources,
+        gatewayApiVersion: mesh.gatewayApiVersion,
     };
 };
+
+/** Reads the cluster's Gateway API CRDs and decides what the stack does with them; says it in the log. */
+async function gatewayApiPlan(config: StackConfig, kube: KubeClient) {
+    const { findGatewayApiCrds, planGatewayApi } = await import("./components/gatewayApiPlan");
+    const found = await findGatewayApiCrds(kube).catch((e: unknown) => {
+        Error.stackTraceLimit = 0;
+        throw new pulumi.RunError(
+            `istio-mesh:gatewayApi: cannot read the cluster's Gateway API CRDs to decide whether to install or upgrade them: ${e instanceof Error ? e.message : String(e)}; if another tool owns them, set istio-mesh:gatewayApi.enabled: false`,
+        );
+    });
+    const plan = userCheck(() => planGatewayApi(config.gatewayApi, config.version.text, found, stackName()));
+    await (plan.action === "leave" && plan.warn ? pulumi.log.warn(plan.note) : pulumi.log.info(plan.note));
+    return { plan, owner: stackName() };
+}

@@ -13,3 +13,6 @@ export { STACK_MANAGED_ISTIOD_VALUES } from "./config/istiodValues";
 export { parseStackConfig, STACK_SETTINGS } from "./config/parse";
 export { exposureRequiresLogin, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./config/addons";
 export { DEFAULT_TAG } from "./config/revisions";
+export type { GatewayApiSettings } from "./config/gatewayApi";
+export { DEFAULT_GATEWAY_API_SOURCE, GATEWAY_API_FOR_ISTIO, GATEWAY_API_MANIFEST } from "./config/gatewayApi";
+export type { WaypointConfig, WaypointTraffic } from "./config/ambient";

@@ -71,7 +71,16 @@ interface Kubeconfig {
     }>[];
 }
 
-/** The endpoint and credentials of one kubeconfig context, resolved to what a request needs. */
+/** How to reach one API server: a kubeconfig context resolved to what a request needs. */
+export interface KubeAccess {
+    server: string;
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    token?: string;
+    insecureSkipTlsVerify: boolean;
+}
+
 interface Endpoint {
     server: URL;
     agent: https.Agent;
@@ -86,28 +95,33 @@ function pick<T>(
 ): T {
     const entry = (entries ?? []).find((e) => e.name === name);
     const value = entry?.[key];
-    if (!value) throw new Error(`kubeconfig: no ${what} named "${name}"`);
+    if (!value) throw new Error(`the kubeconfig has no ${what} "${name}"`);
     return value;
 }
 
-function loadKubeconfig(source: KubeconfigSource): { config: Kubeconfig; dir: string } {
+function loadKubeconfig(source: KubeconfigSource, baseDir: string): { config: Kubeconfig; dir: string } {
     const given = source.kubeconfig;
     // The provider takes a path or the file's contents in the same setting.
     if (given !== undefined && /\n|^\s*(apiVersion|clusters|kind):/.test(given)) {
-        return { config: yaml.load(given) as Kubeconfig, dir: process.cwd() };
+        return { config: yaml.load(given) as Kubeconfig, dir: baseDir };
     }
     const file =
         given ??
         process.env.KUBECONFIG?.split(path.delimiter).find((f) => f !== "") ??
         path.join(os.homedir(), ".kube", "config");
-    const resolved = path.resolve(file);
+    const resolved = path.resolve(baseDir, file);
     return { config: yaml.load(fs.readFileSync(resolved, "utf8")) as Kubeconfig, dir: path.dirname(resolved) };
 }
 
-function resolveEndpoint(source: KubeconfigSource): Endpoint {
-    const { config, dir } = loadKubeconfig(source);
+/**
+ * Resolves the kubeconfig the way the Kubernetes provider does: `kubeconfig` a path
+ * (relative to `baseDir`) or the file's contents, else $KUBECONFIG, else
+ * ~/.kube/config; the named context or the current one; its files relative to it.
+ */
+export function kubeAccess(source: KubeconfigSource, baseDir = process.cwd()): KubeAccess {
+    const { config, dir } = loadKubeconfig(source, baseDir);
     const contextName = source.context ?? config["current-context"];
-    if (!contextName) throw new Error("kubeconfig: no context given and no current-context set");
+    if (!contextName) throw new Error("the kubeconfig names no context and no current-context");
     const context = pick(config.contexts, contextName, "context", "context");
     const cluster = pick(config.clusters, context.cluster, "cluster", "cluster");
     const user = pick(config.users, context.user, "user", "user");
@@ -143,15 +157,21 @@ function resolveEndpoint(source: KubeconfigSource): Endpoint {
           ? file(cluster["certificate-authority"])
           : undefined;
     return {
-        server: new URL(cluster.server),
-        agent: new https.Agent({
-            ca,
-            cert,
-            key,
-            rejectUnauthorized: !cluster["insecure-skip-tls-verify"],
-            keepAlive: true,
-        }),
+        server: cluster.server.replace(/\/+$/, ""),
+        ca,
+        cert,
+        key,
         token,
+        insecureSkipTlsVerify: cluster["insecure-skip-tls-verify"] === true,
+    };
+}
+
+function endpoint(access: KubeAccess): Endpoint {
+    const { ca, cert, key } = access;
+    return {
+        server: new URL(access.server),
+        agent: new https.Agent({ ca, cert, key, rejectUnauthorized: !access.insecureSkipTlsVerify, keepAlive: true }),
+        token: access.token,
     };
 }
 
@@ -199,7 +219,7 @@ export class KubeClient {
     }
 
     private request<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
-        this.endpoint ??= resolveEndpoint(this.source);
+        this.endpoint ??= endpoint(kubeAccess(this.source));
         const { server, agent, token } = this.endpoint;
         const url = new URL(server.pathname.replace(/\/$/, "") + apiPath, server);
         const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ADDON_UI, ObservabilityAddons } from "./addons";
+import { AmbientDataPlane } from "./ambientDataPlane";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { exposureRequiresLogin, NamespaceEnrollment, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
+import { GatewayApiCrds } from "./gatewayApiCrds";
+import { GatewayApiPlan } from "./gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { Istiod } from "./istiod";
 import { KubeconfigSource } from "./kube";
@@ -33,6 +36,12 @@ export interface IstioMeshArgs {
     namespaceOwned?: boolean;
     /** The cluster the Kubernetes provider uses, for restarting workloads. @default the provider's defaults */
     cluster?: KubeconfigSource;
+    /**
+     * What to do with the Gateway API CRDs, decided from the cluster before the mesh is
+     * built (gatewayApiPlan.ts); `owner` is this stack's name. @default undefined (the
+     * stack leaves Gateway API CRDs alone, as with gatewayApi.enabled false)
+     */
+    gatewayApi?: { plan: GatewayApiPlan; owner: string };
 }
 
 /** The parts of the last deployment a new one must agree with. */
@@ -97,6 +106,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly namespaceRevisions: NamespaceEnrollment[];
     /** Revision name -> the resource name of its Istiod component (see DeployedMesh). */
     public readonly istiodResources: Record<string, string>;
+    /** The Gateway API version the stack applies, or finds and leaves; "" when it was not looked at. */
+    public readonly gatewayApiVersion: string;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioMesh", name, {}, opts);
@@ -139,6 +150,24 @@ export class IstioMesh extends pulumi.ComponentResource {
         );
         record("base", "base", config.namespace);
 
+        // istiod reads the Gateway API CRDs when it starts: they come first, beside base.
+        const gatewayApiPlan = args.gatewayApi?.plan;
+        const gatewayApiCrds =
+            gatewayApiPlan?.action === "install"
+                ? new GatewayApiCrds(
+                      `${name}-gateway-api`,
+                      {
+                          version: gatewayApiPlan.version,
+                          source: config.gatewayApi.source,
+                          owner: args.gatewayApi?.owner ?? "",
+                          retainOnDestroy: config.retainCrdsOnDestroy,
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+        this.gatewayApiVersion =
+            gatewayApiPlan?.action === "install" ? gatewayApiPlan.version : (gatewayApiPlan?.installed ?? "");
+
         // One istiod per revision. Each keeps the resource name it was first deployed
         // under: a stack that grows from one revision to several must not reinstall the first.
         const deployed = args.deployed ?? { istiodResources: {} };
@@ -160,7 +189,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             const istiod = new Istiod(
                 resourceName,
                 { revision, chartSource, namespace: namespace.name, values: istiodValues(config, revision) },
-                { parent: this, dependsOn: [base] },
+                { parent: this, dependsOn: [base, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
             );
             istiods.set(revision.name, istiod);
             record(
@@ -298,6 +327,14 @@ export class IstioMesh extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [labels, ...dataPlaneDeps] },
                 );
             }
+        }
+        if (config.ambientNamespaces.length > 0) {
+            // Waypoints are Gateways: they need the CRDs, and istiod (and ztunnel) to act on them.
+            new AmbientDataPlane(
+                `${name}-ambient`,
+                { namespaces: config.ambientNamespaces, waypoints: config.waypoints },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
+            );
         }
         if (config.sidecarRollout.length > 0) {
             new SidecarRollout(

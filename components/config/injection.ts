@@ -28,14 +28,9 @@ export function readInjectionNamespaces(
         if (follows === undefined) return [];
         return [{ name: "default", follows, revision: revs.defaultRevision ?? "", restartOnChange: false }];
     }
+    // Profile ambient labels no namespace for sidecars by default, but sidecar and
+    // ambient workloads share one mesh: a namespace can move from one to the other.
     const list = r.list("injectionNamespaces", v, `namespace names or {${ENROLLMENT_SETTINGS.join(", ")}}`) ?? [];
-    if (ambient && list.length > 0) {
-        r.invalid(
-            "injectionNamespaces",
-            list,
-            "contradicts profile ambient: ambient workloads get no sidecar; label namespaces istio.io/dataplane-mode=ambient yourself, or set [] here",
-        );
-    }
     const seen = new UniqueValues<string>(r, "list each namespace once");
     const namespaces: NamespaceEnrollment[] = [];
     for (let i = 0; i < list.length; i++) {

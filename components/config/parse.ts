@@ -11,7 +11,9 @@ import {
     readAddons,
     readGrafanaPassword,
 } from "./addons";
+import { readAmbientNamespaces, readWaypoints } from "./ambient";
 import { readControlPlane } from "./controlPlane";
+import { readGatewayApi } from "./gatewayApi";
 import { checkGatewayNames, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
@@ -44,6 +46,9 @@ export const STACK_SETTINGS = [
     "sidecarRollout",
     "sidecarMigration",
     "istiodValues",
+    "ambientNamespaces",
+    "waypoints",
+    "gatewayApi",
 ] as const;
 
 /**
@@ -87,6 +92,19 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     }
     const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
     const istiodValues = readIstiodValues(r, field(root, "istiodValues"));
+    const ambientNamespaces = readAmbientNamespaces(
+        r,
+        field(root, "ambientNamespaces"),
+        control,
+        injectionNamespaces.map((n) => n.name),
+    );
+    const waypoints = readWaypoints(r, field(root, "waypoints"), ambientNamespaces);
+    const gatewayApi = readGatewayApi(
+        r,
+        field(root, "gatewayApi"),
+        r.valid("version") ? control.version : undefined,
+        baseDir,
+    );
 
     /** Istio version -> where its charts are: the stack's version and each revision's. */
     const chartSources: Record<string, string> = {};
@@ -148,6 +166,9 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         injectionNamespaces,
         sidecarRollout,
         istiodValues,
+        ambientNamespaces,
+        waypoints,
+        gatewayApi,
     };
 }
 

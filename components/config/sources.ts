@@ -40,7 +40,7 @@ export interface Source {
 export function readSource(
     r: Reader,
     root: Record<string, unknown>,
-    key: "chartSource" | "addonSource",
+    key: "chartSource" | "addonSource" | "gatewayApi.source",
     fallback: string,
     version: string | undefined,
     baseDir: string,

@@ -14,6 +14,8 @@ import {
     UpgradeStrategy,
     WorkloadKind,
 } from "./allowed";
+import { WaypointConfig } from "./ambient";
+import { GatewayApiSettings } from "./gatewayApi";
 
 export interface GatewayPort {
     /** Unique within the gateway; a DNS label such as http2. */
@@ -233,6 +235,12 @@ export interface StackConfig {
     injectionNamespaces: NamespaceEnrollment[];
     /** @default [] */
     sidecarRollout: WorkloadRef[];
+    /** Existing namespaces enrolled in ambient mode (istio.io/dataplane-mode=ambient; profile ambient). @default [] */
+    ambientNamespaces: string[];
+    /** Waypoint proxies, one per ambient namespace. @default [] */
+    waypoints: WaypointConfig[];
+    /** The Gateway API CRDs. @default enabled, the version of the Istio release, from the official download */
+    gatewayApi: GatewayApiSettings;
     /** Extra values merged last into istiod's values: the escape hatch. @default {} */
     istiodValues: Record<string, unknown>;
 }

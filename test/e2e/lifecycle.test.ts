@@ -486,6 +486,12 @@ describe("lifecycle on the local cluster", () => {
                 .sort(),
         ).toEqual([
             "istio-base-chart:trafficextensions.extensions.istio.io",
+            // Gateway API v1.4.1 -> v1.5.1 with Istio 1.30: two new CRDs and the release's
+            // safe-upgrades ValidatingAdmissionPolicy and its binding.
+            "istio-gateway-api:listenersets.gateway.networking.k8s.io",
+            "istio-gateway-api:safe-upgrades.gateway.networking.k8s.io",
+            "istio-gateway-api:safe-upgrades.gateway.networking.k8s.io",
+            "istio-gateway-api:tlsroutes.gateway.networking.k8s.io",
             "istio-sidecars",
             `istio-sidecars-${APP_NS}-deployment-${APP}`,
         ]);

@@ -99,7 +99,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, adoptExisting, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, adoptExisting, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues, ambientNamespaces, waypoints, gatewayApi',
         ],
         [
             { addons: { loki: true } },
