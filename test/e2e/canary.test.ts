@@ -74,32 +74,45 @@ interface Op {
     diffs: string[];
 }
 
-/** Previews, saves the preview's text as an artifact, and returns the planned changes. */
-async function preview(name: string): Promise<{ changes: Op[]; stdout: string }> {
+/** What the program said (info, warnings, errors): the engine's diagnostic events, debug output left out. */
+function diagnostics(into: string[]) {
+    return (e: EngineEvent) => {
+        const d = e.diagnosticEvent;
+        if (d && ["info", "warning", "error"].includes(d.severity)) into.push(`${d.severity}: ${d.message.trim()}`);
+    };
+}
+
+/** Previews, saves the preview's text and the program's messages as an artifact, and returns the planned changes. */
+async function preview(name: string): Promise<{ changes: Op[]; said: string }> {
     const ops: Op[] = [];
+    const said: string[] = [];
+    const onDiagnostic = diagnostics(said);
     const result = await step(`${name}: preview`, () =>
         stack.preview({
             diff: true,
             onOutput: () => undefined,
             onEvent: (e: EngineEvent) => {
+                onDiagnostic(e);
                 const m = e.resourcePreEvent?.metadata;
                 if (m) ops.push({ op: m.op, urn: m.urn, type: m.type, diffs: m.diffs ?? [] });
             },
         }),
     );
-    previews.push(`## ${name}\n\n\`\`\`\n${result.stdout}\n\`\`\`\n`);
+    previews.push(`## ${name}\n\n\`\`\`\n${said.join("\n")}\n\n${result.stdout}\n\`\`\`\n`);
     // The engine reports the default provider of the dynamic resources as an update
     // with no property changed; the CLI neither shows nor counts it. One with a diff counts.
     const providerNoise = (o: Op) => o.type.startsWith("pulumi:providers:") && o.diffs.length === 0;
     return {
         changes: ops.filter((o) => o.op !== "same" && o.op !== "read" && !providerNoise(o)),
-        stdout: result.stdout,
+        said: said.join("\n"),
     };
 }
 
+/** Runs `up`; returns what the program said. */
 async function up(name: string): Promise<string> {
-    const result = await step(`${name}: up`, () => stack.up(quiet));
-    return result.stdout;
+    const said: string[] = [];
+    await step(`${name}: up`, () => stack.up({ onOutput: () => undefined, onEvent: diagnostics(said) }));
+    return said.join("\n");
 }
 
 interface Pod {
@@ -237,13 +250,13 @@ describe("canary upgrade with revision tags on the local cluster", () => {
             revisions: [A, { name: B.name }],
             tags: { default: A.name, stable: B.name, canary: B.name },
         });
-        const { changes, stdout } = await preview("3. move stable to B");
+        const { changes, said } = await preview("3. move stable to B");
         expect(changes.map((c) => `${c.op} ${c.urn.split("::").pop()}`).sort()).toEqual([
             "update istio-migrate-canary-auto",
             "update istio-tag-stable-service",
             "update istio-tag-stable-webhook",
         ]);
-        expect(stdout).toContain(
+        expect(said).toContain(
             `namespace ${AUTO}: restarting onto revision ${B.name} (follows stable), 2 at a time: Deployment/app-1 (on ${A.name}), Deployment/app-2 (on ${A.name}), Deployment/app-3 (on ${A.name})`,
         );
         manualBefore = sidecars(MANUAL);

@@ -3,7 +3,7 @@
 // cacerts Secret before installing: the stack uses that namespace without owning
 // it, so destroy leaves both. An Istio object another tool created stops a first
 // install, named, until adoptExisting takes it over (README, "Ownership").
-import { Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -130,8 +130,14 @@ describe("ownership on the local cluster", () => {
         );
         const secretUid = kubectlJson("secret", "cacerts", "-n", NS).metadata.uid;
 
-        const up = await stack.up(quiet);
-        expect(up.stdout).toContain(`namespace ${NS} existed before this stack: it is used, not owned`);
+        const said: string[] = [];
+        const up = await stack.up({
+            onOutput: () => undefined,
+            onEvent: (e: EngineEvent) => {
+                if (e.diagnosticEvent?.severity === "info") said.push(e.diagnosticEvent.message);
+            },
+        });
+        expect(said.join("\n")).toContain(`namespace ${NS} existed before this stack: it is used, not owned`);
         expect(up.outputs.namespaceOwned.value).toBe(false);
         expect(kubectlJson("deployment", "istiod", "-n", NS).status.readyReplicas).toBe(1);
         // Used, not taken: the stack put none of its labels on it.
