@@ -167,6 +167,7 @@ async function cleanSlate(): Promise<void> {
         "kubernetes:kubeconfig": { value: kubeconfig },
         "istio-mesh:profile": { value: "minimal" },
         "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
+        "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
         "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
     });
     await stack.cancel().catch(() => undefined);

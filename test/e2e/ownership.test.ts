@@ -86,6 +86,7 @@ async function newStack(): Promise<Stack> {
         "istio-mesh:version": { value: "1.29.6" },
         "istio-mesh:profile": { value: "minimal" },
         "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
+        "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
         "istio-mesh:injectionNamespaces": { value: "[]" },
     });
     return s;
