@@ -84,6 +84,8 @@ const localSources = `
   kubernetes:kubeconfig: ${kubeconfig}
   istio-mesh:chartSource: ${path.join(release, "..", "{version}", "charts")}
   istio-mesh:addonSource: ${path.join(release, "..", "{version}", "addons")}
+  istio-mesh:gatewayApi:
+    source: ${path.join(release, "..", "..", "gateway-api", "{version}")}
 `;
 
 let policyConfigFile: string;
@@ -127,6 +129,8 @@ test("a bad prod config fails with a message per rule, naming the resource, the 
   istio-mesh:profile: demo
   istio-mesh:chartSource: ${server.url}/charts
   istio-mesh:addonSource: ${server.url}/addons
+  istio-mesh:gatewayApi:
+    source: ${path.join(release, "..", "..", "gateway-api", "{version}")}
   istio-mesh:retainCrdsOnDestroy: false
   istio-mesh:istiodValues:
     global:
