@@ -37,6 +37,15 @@ use_stack_passphrase() {
 }
 mkdir -p "$PROJECT_DIR/.pulumi-state"
 
+# Release data (charts, addon manifests): a mirror of the official locations beside
+# the project, as on the machines without network this is built on, is used when it
+# is there. Set ISTIO_MESH_RELEASE_MIRROR yourself to name another one, or to the
+# empty string to download from the official locations even so.
+if [[ -z "${ISTIO_MESH_RELEASE_MIRROR+set}" && -d "$PROJECT_DIR/../shared/istio" ]]; then
+  ISTIO_MESH_RELEASE_MIRROR="$(cd "$PROJECT_DIR/../shared" && pwd)"
+  export ISTIO_MESH_RELEASE_MIRROR
+fi
+
 # What `npm run up` and `npm run bench` need before they touch the cluster: the
 # npm packages, the toolchain (seconds when cached) and a running local cluster.
 prepare_local_cluster() {
