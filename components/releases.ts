@@ -64,7 +64,7 @@ export function chartsOf(config: StackConfig): string[] {
 
 /** A Helm repository's index: each chart's versions and where their archives are. */
 interface HelmIndex {
-    entries?: Record<string, { version?: string; urls?: string[]; digest?: string }[]>;
+    entries?: Record<string, { version?: string; urls?: string[]; digest?: string | number }[]>;
 }
 
 const chartData: ReleaseDataKind = {
@@ -82,13 +82,14 @@ const chartData: ReleaseDataKind = {
     async download(repo, name, get) {
         const [, chart, version] = /^(.+)-(\d+\.\d+\.\d+)\.tgz$/.exec(name) ?? [];
         const base = repo.endsWith("/") ? repo : `${repo}/`;
-        const index = yaml.load((await getIndex(base, get)).toString("utf8")) as HelmIndex | undefined;
+        const index = yaml.load((await get(`${base}index.yaml`)).toString("utf8")) as HelmIndex | undefined;
         const entry = index?.entries?.[chart]?.find((e) => e.version === version);
         const url = entry?.urls?.[0];
         if (!entry || !url) throw new Error(`${base}index.yaml lists no ${chart} ${version}`);
         const archive = await get(new URL(url, base).toString());
         if (archive[0] !== 0x1f || archive[1] !== 0x8b) throw new Error(`${url} is not a gzip archive`);
-        if (entry.digest && sha256(archive) !== entry.digest) {
+        // String(): YAML reads an all-digit digest as a number.
+        if (entry.digest !== undefined && sha256(archive) !== String(entry.digest)) {
             throw new Error(`${url} does not match the sha256 ${entry.digest} of ${base}index.yaml`);
         }
         return archive;
@@ -111,18 +112,14 @@ const addonData: ReleaseDataKind = {
 /** Every kind of release data the stack reads, in the order messages list them. */
 export const RELEASE_DATA: readonly ReleaseDataKind[] = [chartData, addonData];
 
-// One index download per repository and run, however many charts come from it.
-const indexes = new Map<string, Promise<Buffer>>();
-function getIndex(base: string, get: Fetcher): Promise<Buffer> {
-    const url = `${base}index.yaml`;
-    let index = indexes.get(url);
-    if (!index) {
-        index = get(url);
-        indexes.set(url, index);
-        // A failed download is not remembered: the next run (or a retry) asks again.
-        index.catch(() => indexes.delete(url));
-    }
-    return index;
+/** `get`, asking each URL once per run: one index download per repository, however many charts come from it. */
+function onceEach(get: Fetcher): Fetcher {
+    const answers = new Map<string, Promise<Buffer>>();
+    return (url) => {
+        const answer = answers.get(url) ?? get(url);
+        answers.set(url, answer);
+        return answer;
+    };
 }
 
 function sha256(data: Buffer): string {
@@ -187,7 +184,7 @@ export async function resolveReleaseData(
     const mirrorSetting = options.mirror ?? process.env[MIRROR_ENV] ?? "";
     const mirror = mirrorSetting === "" ? undefined : path.resolve(baseDir, mirrorSetting);
     const cacheDir = path.resolve(baseDir, options.cacheDir ?? (process.env[CACHE_ENV] || defaultCacheDir()));
-    const get = options.fetcher ?? httpGet(options.timeoutMs ?? 60_000);
+    const get = onceEach(options.fetcher ?? httpGet(options.timeoutMs ?? 60_000));
 
     const problems: string[] = [];
     const origins: ReleaseDataOrigin[] = [];
@@ -257,8 +254,9 @@ function httpGet(timeoutMs: number): Fetcher {
         } catch (e) {
             // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is its cause.
             // (The target library is ES2020, which predates Error.cause in its types.)
-            const cause = (e as { cause?: unknown }).cause;
-            throw new Error(`GET ${url}: ${cause instanceof Error ? cause.message : String(e)}`);
+            // Read by shape: an error from another realm (a test sandbox) is no `instanceof Error` here.
+            const cause = (e as { cause?: { message?: unknown } }).cause;
+            throw new Error(`GET ${url}: ${typeof cause?.message === "string" ? cause.message : String(e)}`);
         }
         if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${response.statusText}`);
         return Buffer.from(await response.arrayBuffer());
