@@ -48,9 +48,13 @@ fi
 
 # What `npm run up` and `npm run bench` need before they touch the cluster: the
 # npm packages, the toolchain (seconds when cached) and a running local cluster.
+# With a stack name, its release data (charts, addon manifests) is made local right
+# after the build: a failed download stops the script in seconds, before a toolchain
+# build or a cluster start.
 prepare_local_cluster() {
   # npm ci builds the program (prepare); a later build catches up with edits.
   (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
+  if [[ -n "${1:-}" ]]; then node "$PROJECT_DIR/bin/scripts/release-data.js" "$1" || return 1; fi
   bash "$PROJECT_DIR/scripts/toolchain.sh"
   bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
 }
