@@ -220,7 +220,8 @@ export async function resolveReleaseData(
             // The official layout for the official location, so the cache can serve as a mirror elsewhere.
             const directory = official
                 ? path.join(cacheDir, kind.mirrorPath(config))
-                : path.join(cacheDir, "by-source", sha256(Buffer.from(source)).slice(0, 16));
+                : // Per release too: a source without {version} serves every release under one name.
+                  path.join(cacheDir, "by-source", sha256(Buffer.from(source)).slice(0, 16), config.version.text);
             const downloaded: string[] = [];
             await Promise.all(
                 files.map(async (f) => {
