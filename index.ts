@@ -1,17 +1,23 @@
-// The program reads and validates the stack config, refuses an unsupported
-// upgrade path, and builds the mesh. Everything else lives in components/.
+// The program reads and validates the stack config, makes the release data
+// local, refuses an unsupported upgrade path, and builds the mesh. It is one user
+// of the package's exports: `istio-mesh/prepare` (components/prepare.ts) first, and
+// `istio-mesh` (components/index.ts) only for a valid config, so a typo or a failed
+// download is reported without loading the Kubernetes SDK.
 import * as pulumi from "@pulumi/pulumi";
 import {
+    checkUpgradePath,
     findProjectDir,
     GRAFANA_PASSWORD_KEY,
     parseStackConfig,
+    parseVersion,
     projectConfigKeys,
+    resolveReleaseData,
     StackConfig,
-} from "./components/config";
+    UpgradeKind,
+} from "./components/prepare";
 import { KubeClient, KubeconfigSource } from "./components/kube";
 import { controlPlaneNamespaceIsOurs, foreignIstioObjects, foreignObjectsRefusal } from "./components/ownership";
 import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
-import { checkUpgradePath, parseVersion, UpgradeKind } from "./components/version";
 import * as path from "path";
 
 /** This stack's fully qualified name. */
@@ -53,26 +59,47 @@ function providerCluster(): KubeconfigSource {
     };
 }
 
-/** Runs a check whose errors are the user's to fix: a RunError prints the message alone, without a stack trace. */
+/**
+ * An error that is the user's to fix (a ConfigError listing every problem of the stack
+ * config, a ReleaseDataError listing every failed download, the upgrade path's Error)
+ * as a RunError, which prints the message alone, without a stack trace.
+ */
+function userError(e: unknown): unknown {
+    if (!(e instanceof Error)) return e;
+    // No stack at all: formatting one makes the SDK's source-map support read and
+    // parse every loaded module's source map, seconds before the message shows.
+    Error.stackTraceLimit = 0;
+    return new pulumi.RunError(e.message);
+}
+
 function userCheck<T>(check: () => T): T {
     try {
         return check();
     } catch (e) {
-        // A ConfigError lists every problem of the stack config; an Error, the upgrade path's.
-        if (e instanceof Error) {
-            // No stack at all: formatting one makes the SDK's source-map support read and
-            // parse every loaded module's source map, seconds before the message shows.
-            Error.stackTraceLimit = 0;
-            throw new pulumi.RunError(e.message);
-        }
-        throw e;
+        throw userError(e);
+    }
+}
+
+async function userCheckAsync<T>(check: () => Promise<T>): Promise<T> {
+    try {
+        return await check();
+    } catch (e) {
+        throw userError(e);
     }
 }
 
 export = async () => {
-    const config: StackConfig = userCheck(() =>
-        parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), findProjectDir(__dirname)),
+    const projectDir = findProjectDir(__dirname);
+    const parsed: StackConfig = userCheck(() =>
+        parseStackConfig(projectConfigKeys(pulumi.runtime.allConfig()), projectDir),
     );
+    // Charts and addon manifests on disk before the first resource: an unreachable
+    // download fails here, naming it and the mirror setting, with the cluster untouched.
+    const { config, origins } = await userCheckAsync(() => resolveReleaseData(parsed, { baseDir: projectDir }));
+    for (const o of origins) {
+        const fetched = o.downloaded.length > 0 ? `, downloaded now: ${o.downloaded.join(", ")}` : "";
+        await pulumi.log.info(`${o.setting}: ${o.from} ${o.directory}${fetched}`);
+    }
     const last = await lastDeployment();
     const deployed = last.version;
     const upgrade: UpgradeKind = userCheck(() =>
@@ -151,7 +178,7 @@ export = async () => {
 
     // The Kubernetes SDK is loaded only for a valid config: a typo is reported
     // without paying for it.
-    const { IstioMesh } = await import("./components/mesh");
+    const { IstioMesh } = await import("./components");
     // The parser checked the password but keeps no copy: read here as a Pulumi secret,
     // it stays encrypted in the state and masked in every log.
     const grafanaAdminPassword = config.addons.grafanaAdminFromSecret

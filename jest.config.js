@@ -15,5 +15,10 @@ const project = (name, extra = {}) => ({
 
 module.exports = {
     testTimeout: 60000,
-    projects: [project("unit"), project("render"), project("e2e")],
+    // The unit and render tests read Istio releases: made local once per run (mirror or download).
+    projects: [
+        project("unit", { globalSetup: "<rootDir>/test/support/releases.setup.ts" }),
+        project("render", { globalSetup: "<rootDir>/test/support/releases.setup.ts" }),
+        project("e2e"),
+    ],
 };

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig, projectConfigKeys, StackConfig } from "../components/config";
+import { parseStackConfig, projectConfigKeys, resolveReleaseData, StackConfig } from "../components/prepare";
 import {
     baseValues,
     chartLocation,
@@ -34,16 +34,17 @@ const TARGET = "1.30.3";
 const PREVIOUS = "1.29.6";
 const pulumi = (...args: string[]) => sh("pulumi", [...args, "--stack", STACK]);
 
-function localConfig(version: string): StackConfig {
+/** The local stack's settings at `version`, its charts and addon manifests on disk (as the program has them). */
+async function localConfig(version: string): Promise<StackConfig> {
     const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
-    return parseStackConfig({ ...projectConfigKeys(file.config), version }, projectDir);
+    const parsed = parseStackConfig({ ...projectConfigKeys(file.config), version }, projectDir);
+    return (await resolveReleaseData(parsed, { baseDir: projectDir })).config;
 }
 
 /** The Helm path of the runbook with this stack's charts and values: one `helm install --wait` after another. */
-function helmInstallChain(version: string): void {
-    const c = localConfig(version);
+function helmInstallChain(c: StackConfig): void {
     const valuesDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-values-"));
     const install = (release: string, chart: IstioChart, namespace: string, values: Values) => {
         const file = path.join(valuesDir, `${release}.json`);
@@ -75,8 +76,7 @@ function helmInstallChain(version: string): void {
         kubectl("rollout", "status", `deployment/${addon}`, "-n", c.namespace, "--timeout=5m");
 }
 
-function helmUninstall(): void {
-    const c = localConfig(TARGET);
+function helmUninstall(c: StackConfig): void {
     for (const g of c.gateways) sh("helm", ["uninstall", g.name, "-n", g.namespace, "--wait"], { quiet: true });
     sh("helm", ["uninstall", "istio-cni", "-n", c.cni.namespace, "--wait"], { quiet: true });
     sh("helm", ["uninstall", "istiod", "-n", c.namespace, "--wait"], { quiet: true });
@@ -118,6 +118,7 @@ function istioctlUninstall(): void {
 
 async function main(): Promise<void> {
     if (!fs.existsSync(kubeconfig)) throw new Error(`no cluster at ${kubeconfig}: run npm run cluster:up`);
+    const target = await localConfig(TARGET);
     fs.copyFileSync(path.join(projectDir, "Pulumi.local.yaml"), path.join(projectDir, `Pulumi.${STACK}.yaml`));
     sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
     pulumi("config", "set", "kubernetes:kubeconfig", kubeconfig);
@@ -151,8 +152,8 @@ async function main(): Promise<void> {
         pulumi("destroy", "--yes");
         purgeCrds();
 
-        r.helm.push(seconds(() => helmInstallChain(TARGET)));
-        helmUninstall();
+        r.helm.push(seconds(() => helmInstallChain(target)));
+        helmUninstall(target);
         r.istioctl.push(seconds(istioctlInstall));
         istioctlUninstall();
     }

@@ -37,11 +37,24 @@ use_stack_passphrase() {
 }
 mkdir -p "$PROJECT_DIR/.pulumi-state"
 
+# Release data (charts, addon manifests): a mirror of the official locations beside
+# the project, as on the machines without network this is built on, is used when it
+# is there. Set ISTIO_MESH_RELEASE_MIRROR yourself to name another one, or to the
+# empty string to download from the official locations even so.
+if [[ -z "${ISTIO_MESH_RELEASE_MIRROR+set}" && -d "$PROJECT_DIR/../shared/istio" ]]; then
+  ISTIO_MESH_RELEASE_MIRROR="$(cd "$PROJECT_DIR/../shared" && pwd)"
+  export ISTIO_MESH_RELEASE_MIRROR
+fi
+
 # What `npm run up` and `npm run bench` need before they touch the cluster: the
 # npm packages, the toolchain (seconds when cached) and a running local cluster.
+# With a stack name, its release data (charts, addon manifests) is made local right
+# after the build: a failed download stops the script in seconds, before a toolchain
+# build or a cluster start.
 prepare_local_cluster() {
   # npm ci builds the program (prepare); a later build catches up with edits.
   (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
+  if [[ -n "${1:-}" ]]; then node "$PROJECT_DIR/bin/scripts/release-data.js" "$1" || return 1; fi
   bash "$PROJECT_DIR/scripts/toolchain.sh"
   bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
 }

@@ -11,7 +11,7 @@ source "$here/env.sh"
 cd "$PROJECT_DIR"
 
 use_stack_passphrase local
-prepare_local_cluster
+prepare_local_cluster local
 pulumi stack select local --create >/dev/null
 pulumi up --stack local --yes "$@"
 bash "$here/status.sh" --stack local

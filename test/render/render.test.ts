@@ -15,8 +15,9 @@ import {
     istiodValues,
     Values,
 } from "../../components/values";
+import { testReleaseRoot } from "../support/releases";
 
-const shared = path.resolve(__dirname, "../../../shared/istio");
+const shared = testReleaseRoot();
 
 interface K8sObject {
     apiVersion: string;

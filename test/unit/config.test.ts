@@ -2,8 +2,10 @@ import * as path from "path";
 import { ConfigError, parseStackConfig, STACK_MANAGED_ISTIOD_VALUES, STACK_SETTINGS } from "../../components/config";
 import { istiodValues } from "../../components/values";
 import { configParser } from "./configParser";
+import { testReleaseRoot } from "../support/releases";
 
-const shared = path.resolve(__dirname, "../../../shared/istio");
+// A function: the tests that read no release run even when the releases are missing.
+const shared = () => testReleaseRoot();
 
 const { parse, problems } = configParser("1.29.6");
 
@@ -65,8 +67,8 @@ describe("stack config defaults", () => {
     });
 
     test("a local chart directory has {version} replaced and must exist", () => {
-        const c = parse({ chartSource: path.join(shared, "{version}/charts") });
-        expect(c.chartSource).toBe(path.join(shared, "1.29.6/charts"));
+        const c = parse({ chartSource: path.join(shared(), "{version}/charts") });
+        expect(c.chartSource).toBe(path.join(shared(), "1.29.6/charts"));
         expect(problems({ chartSource: "/nonexistent/{version}/charts" })).toEqual([
             'istio-mesh:chartSource: "/nonexistent/1.29.6/charts" is not an existing directory (resolved to /nonexistent/1.29.6/charts); {version} is replaced by the release',
         ]);
@@ -785,14 +787,14 @@ describe("mesh.mtls", () => {
 
 describe("a local source holds what the stack reads from it", () => {
     test("a chart directory without the version's charts names the missing files", () => {
-        const addons = path.join(shared, "1.29.6/addons");
+        const addons = path.join(shared(), "1.29.6/addons");
         expect(problems({ profile: "ambient", chartSource: addons })).toEqual([
             `istio-mesh:chartSource: "${addons}" is missing base-1.29.6.tgz, istiod-1.29.6.tgz, gateway-1.29.6.tgz, cni-1.29.6.tgz, ztunnel-1.29.6.tgz (resolved to ${addons}); a local chart source holds <chart>-<version>.tgz for every chart the stack installs`,
         ]);
     });
 
     test("an addon directory without an enabled addon's manifest names it", () => {
-        const charts = path.join(shared, "1.29.6/charts");
+        const charts = path.join(shared(), "1.29.6/charts");
         expect(problems({ addons: { kiali: true }, addonSource: charts })).toEqual([
             `istio-mesh:addonSource: "${charts}" is missing kiali.yaml (resolved to ${charts}); a local addon source holds <addon>.yaml for every addon that is on`,
         ]);
@@ -810,7 +812,8 @@ describe("a bad value is reported once, as the root cause", () => {
             'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
         ],
         [
-            { version: "1.29", chartSource: path.join(shared, "{version}/charts") },
+            // A folder that does not exist: with no version it is not looked at, so not reported.
+            { version: "1.29", chartSource: "/no-releases/{version}/charts" },
             'istio-mesh:version: "1.29" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
         ],
         [

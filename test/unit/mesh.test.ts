@@ -4,12 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { parseStackConfig, StackConfig } from "../../components/config";
 import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
+import { testReleaseRoot } from "../support/releases";
 
 type Recorded = RecordedResource;
 beforeAll(useRecordingMocks);
 afterAll(stopMocks);
 
-const shared = path.resolve(__dirname, "../../../shared/istio");
+const shared = testReleaseRoot();
 
 async function build(raw: Record<string, unknown>): Promise<{ config: StackConfig; resources: Recorded[] }> {
     recorded.length = 0;

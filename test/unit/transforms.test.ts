@@ -22,6 +22,7 @@ import {
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 import { RETAIN_ANNOTATION } from "../../policy/rules";
+import { testReleaseRoot } from "../support/releases";
 
 function apply(
     t: pulumi.ResourceTransform,
@@ -125,7 +126,7 @@ describe("chainTransforms", () => {
 // The hardening transforms run on the release's own addon manifests, parsed as the
 // ConfigFile hands them to the transforms.
 describe("exposed addons run with logins", () => {
-    const addons = path.resolve(__dirname, "../../../shared/istio/1.29.6/addons");
+    const addons = path.join(testReleaseRoot(), "1.29.6/addons");
     const KINDS: Record<string, string> = { Deployment: DEPLOYMENT_TYPE, ConfigMap: CONFIG_MAP_TYPE };
     function manifest(addon: string, kind: string, name: string): Record<string, any> {
         const docs = yaml.loadAll(fs.readFileSync(path.join(addons, `${addon}.yaml`), "utf8")) as Record<string, any>[];
