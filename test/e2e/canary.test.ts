@@ -78,7 +78,9 @@ interface Op {
 function diagnostics(into: string[]) {
     return (e: EngineEvent) => {
         const d = e.diagnosticEvent;
-        if (d && ["info", "warning", "error"].includes(d.severity)) into.push(`${d.severity}: ${d.message.trim()}`);
+        if (d && ["info", "warning", "error"].includes(d.severity) && d.message.trim() !== "") {
+            into.push(`${d.severity}: ${d.message.trim()}`);
+        }
     };
 }
 
