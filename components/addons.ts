@@ -61,6 +61,8 @@ export interface ObservabilityAddonsArgs {
     exposure: AddonExposure;
     /** The `istio` label of the ingress gateway (exposure mode host). */
     gatewaySelector?: string;
+    /** The ingress gateway's namespace, where its access policies live (mode host). @default namespace */
+    gatewayNamespace?: string;
     /**
      * What the host exposure (an Istio Gateway and VirtualServices) waits for: istiod,
      * whose validating webhook must answer before Istio resources are accepted, and the
@@ -203,6 +205,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: args.exposureDependsOn ?? [] },
             );
+            this.restrictAccess(name, hosts, args, gateway);
             for (const addon of args.addons) {
                 const ui = ADDON_UI[addon];
                 const host = `${addon}.${args.exposure.domain}`;
@@ -236,5 +239,52 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         }
         this.urls = pulumi.output(urls);
         this.registerOutputs({ urls: this.urls });
+    }
+
+    /**
+     * Istio's own access control on the ingress gateway, for the addon hosts only:
+     * requests from outside `sourceRanges` are denied, and with `jwt` so are requests
+     * without a valid token of that issuer. DENY policies, so they never open what
+     * another policy closes.
+     */
+    private restrictAccess(
+        name: string,
+        hosts: string[],
+        args: ObservabilityAddonsArgs,
+        gateway: pulumi.Resource,
+    ): void {
+        const { sourceRanges, jwt } = args.exposure;
+        const namespace = args.gatewayNamespace ?? args.namespace;
+        const selector = { matchLabels: { istio: args.gatewaySelector ?? "ingressgateway" } };
+        // The Host header may carry the port.
+        const to = [{ operation: { hosts: hosts.flatMap((h) => [h, `${h}:*`]) } }];
+        const policy = (part: string, spec: Record<string, unknown>, kind = "AuthorizationPolicy") =>
+            new k8s.apiextensions.CustomResource(
+                `${name}-${part}`,
+                {
+                    apiVersion: "security.istio.io/v1",
+                    kind,
+                    metadata: { name: `addons-${part}`, namespace },
+                    spec: { selector, ...spec },
+                },
+                { parent: this, dependsOn: [gateway] },
+            );
+        if (sourceRanges.length > 0) {
+            policy("source-ranges", {
+                action: "DENY",
+                rules: [{ to, from: [{ source: { notRemoteIpBlocks: sourceRanges } }] }],
+            });
+        }
+        if (jwt) {
+            policy(
+                "jwt",
+                { jwtRules: [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, forwardOriginalToken: true }] },
+                "RequestAuthentication",
+            );
+            policy("require-jwt", {
+                action: "DENY",
+                rules: [{ to, from: [{ source: { notRequestPrincipals: ["*"] } }] }],
+            });
+        }
     }
 }

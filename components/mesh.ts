@@ -270,6 +270,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     namespace: namespace.name,
                     exposure: config.addons.exposure,
                     gatewaySelector: exposedBy?.component.selectorLabel,
+                    gatewayNamespace: exposedBy?.gateway.namespace,
                     exposureDependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])],
                     requireLogin: exposureRequiresLogin(config.addons.exposure),
                     grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,

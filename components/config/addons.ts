@@ -1,4 +1,5 @@
 // `addons`: which observability addons run, and how their UIs are reached.
+import { isIP } from "net";
 import { ADDONS, Addon, EXPOSURE_MODES, ExposureMode } from "./allowed";
 import { DOMAIN, GATEWAY_NAME, readName, SECRET_NAME } from "./names";
 import { ParsedGateways } from "./gateways";
@@ -6,16 +7,38 @@ import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./r
 import { AddonExposure } from "./types";
 
 const ADDON_SETTINGS = [...ADDONS, "expose"] as const;
-const EXPOSE_SETTINGS = ["mode", "domain", "gateway", "nodePorts", "tls", "allowUnauthenticated"] as const;
+const EXPOSE_SETTINGS = [
+    "mode",
+    "domain",
+    "gateway",
+    "nodePorts",
+    "tls",
+    "sourceRanges",
+    "jwt",
+    "allowUnauthenticated",
+] as const;
 const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
+const JWT_SETTINGS = ["issuer", "jwksUri"] as const;
 
 /** Which exposure mode each expose setting belongs to. */
-const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts" | "tls", ExposureMode> = {
+const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts" | "tls" | "sourceRanges" | "jwt", ExposureMode> = {
     domain: "host",
     gateway: "host",
     nodePorts: "nodePort",
     tls: "host",
+    sourceRanges: "host",
+    jwt: "host",
 };
+
+/** An IPv4 or IPv6 address, optionally with a prefix length: what an AuthorizationPolicy's ipBlocks take. */
+export function isCidr(v: string): boolean {
+    const [address, prefix, ...rest] = v.split("/");
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    if (!/^\d{1,3}$/.test(prefix)) return false;
+    return Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /** The top-level key of Grafana's admin password, a Pulumi secret of its own (not inside `addons`, a plain object). */
 export const GRAFANA_PASSWORD_KEY = "grafanaAdminPassword";
@@ -78,6 +101,7 @@ export function readAddons(
         nodePorts: {},
         allowUnauthenticated: false,
         tls: { credentialName: "", insecureHttp: false },
+        sourceRanges: [],
     };
     const grafanaAdminFromSecret = grafanaPassword && enabled.includes("grafana");
     const e = r.object("addons.expose", field(raw, "expose"), EXPOSE_SETTINGS);
@@ -94,6 +118,29 @@ export function readAddons(
     exposure.tls.credentialName =
         readName(r, "addons.expose.tls.credentialName", field(tls, "credentialName"), SECRET_NAME) ?? "";
     exposure.tls.insecureHttp = r.boolean("addons.expose.tls.insecureHttp", field(tls, "insecureHttp")) ?? false;
+
+    const ranges = r.list("addons.expose.sourceRanges", field(e, "sourceRanges"), "CIDR ranges") ?? [];
+    for (let i = 0; i < ranges.length; i++) {
+        const key = childKey("addons.expose.sourceRanges", i);
+        if (typeof ranges[i] === "string" && isCidr(ranges[i] as string))
+            exposure.sourceRanges.push(ranges[i] as string);
+        else r.invalid(key, ranges[i], "is not an IP address or CIDR range such as 203.0.113.0/24 or 2001:db8::/32");
+    }
+    const jwt = r.object("addons.expose.jwt", field(e, "jwt"), JWT_SETTINGS);
+    if (jwt) {
+        const issuer = r.text("addons.expose.jwt.issuer", field(jwt, "issuer"), "is not text");
+        const jwksUri = r.text("addons.expose.jwt.jwksUri", field(jwt, "jwksUri"), "is not text");
+        if (!issuer)
+            r.required(
+                "addons.expose.jwt.issuer",
+                "the issuer (iss claim) of the tokens to accept, such as https://login.example.com",
+            );
+        if (jwksUri !== undefined && !/^https:\/\/[^\s/]+/.test(jwksUri)) {
+            r.invalid("addons.expose.jwt.jwksUri", jwksUri, "is not an https:// URL of the issuer's JSON Web Key Set");
+        }
+        if (!jwksUri) r.required("addons.expose.jwt.jwksUri", "the https:// URL of the issuer's JSON Web Key Set");
+        if (issuer && jwksUri && /^https:\/\//.test(jwksUri)) exposure.jwt = { issuer, jwksUri };
+    }
 
     const ports = r.object("addons.expose.nodePorts", field(e, "nodePorts"), ADDONS) ?? {};
     for (const addon of ADDONS) {

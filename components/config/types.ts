@@ -70,6 +70,18 @@ export interface AddonExposure {
      */
     allowUnauthenticated: boolean;
     tls: AddonTls;
+    /**
+     * Client addresses allowed to reach the addon hosts (mode host): an Istio
+     * AuthorizationPolicy on the ingress gateway denies every other source.
+     * @default [] (no restriction by address)
+     */
+    sourceRanges: string[];
+    /**
+     * Requests to the addon hosts (mode host) must carry a valid JWT of this issuer:
+     * a RequestAuthentication and an AuthorizationPolicy on the ingress gateway.
+     * @default unset (no token required)
+     */
+    jwt?: { issuer: string; jwksUri: string };
 }
 
 /** How the addon hosts are served (mode host). */
