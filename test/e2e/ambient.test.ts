@@ -21,7 +21,7 @@ import {
     projectDir,
     requireCluster,
     saveArtifact,
-    timed,
+    stepTimer,
     waitFor,
 } from "./harness";
 
@@ -38,11 +38,7 @@ const timings: [string, number][] = [];
 let stack: Stack;
 const quiet = { onOutput: () => undefined };
 
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const [result, seconds] = await timed(fn);
-    timings.push([name, seconds]);
-    return result;
-}
+const step = stepTimer(timings);
 
 interface PlannedOp {
     op: string;

@@ -17,7 +17,7 @@ import {
     reportTimings,
     requireCluster,
     saveArtifact,
-    timed,
+    stepTimer,
     waitFor,
 } from "./harness";
 
@@ -40,11 +40,7 @@ const previews: string[] = [];
 let stack: Stack;
 const quiet = { onOutput: () => undefined };
 
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const [result, seconds] = await timed(fn);
-    timings.push([name, seconds]);
-    return result;
-}
+const step = stepTimer(timings);
 
 interface Settings {
     version: string;

@@ -72,6 +72,15 @@ export function reportTimings(suite: string, timings: [string, number][]): void 
     console.log(`${suite} step timings (also in ${file}):\n${table}`);
 }
 
+/** A runner of named steps that records each one's wall time in `timings` (see reportTimings). */
+export function stepTimer(timings: [string, number][]): <T>(name: string, fn: () => Promise<T>) => Promise<T> {
+    return async (name, fn) => {
+        const [result, seconds] = await timed(fn);
+        timings.push([name, seconds]);
+        return result;
+    };
+}
+
 /** Wall-clock seconds of an async step. */
 export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
     const start = process.hrtime.bigint();

@@ -22,6 +22,7 @@ import {
     reportTimings,
     requireCluster,
     saveArtifact,
+    stepTimer,
     timed,
     waitFor,
 } from "./harness";
@@ -50,12 +51,7 @@ const APP_NS = "default";
 const timings: [string, number][] = [];
 let stack: Stack;
 
-/** Runs one lifecycle step and records its wall time. */
-async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const [result, seconds] = await timed(fn);
-    timings.push([name, seconds]);
-    return result;
-}
+const step = stepTimer(timings);
 
 const quiet = { onOutput: () => undefined };
 
