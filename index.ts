@@ -187,6 +187,7 @@ export = async () => {
     const gatewayApi = config.gatewayApi.enabled ? await gatewayApiPlan(config, kube) : undefined;
     const mesh = new IstioMesh("istio", {
         config,
+        declaredSources: parsed,
         grafanaAdminPassword,
         gatewayApi,
         cluster,

@@ -27,6 +27,12 @@ export interface IstioMeshArgs {
      * (set when config.addons.grafanaAdminFromSecret is). @default undefined
      */
     grafanaAdminPassword?: pulumi.Input<string>;
+    /**
+     * The release data sources as the stack config sets them, when `config` carries the
+     * local mirror or cache directories that stand in for them (releases.ts). The
+     * `components` output names these. @default config's own
+     */
+    declaredSources?: Pick<StackConfig, "chartSource" | "chartSources" | "addonSource">;
     /** What the stack deployed last, read from its outputs. @default a first install */
     deployed?: DeployedMesh;
     /**
@@ -116,6 +122,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.profile = config.profile;
         this.revision = config.revision || "default";
         const components: ComponentVersion[] = [];
+        // The sources as the stack sets them, not the mirror or cache standing in for them.
+        const declared = args.declaredSources ?? config;
         const record = (
             component: string,
             chart: string,
@@ -131,8 +139,8 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...(workload ? { workload } : {}),
                 source:
                     chart === "addon manifest"
-                        ? config.addonSource
-                        : (config.chartSources[version] ?? config.chartSource),
+                        ? declared.addonSource
+                        : (declared.chartSources[version] ?? declared.chartSource),
             });
 
         this.namespaceOwned = args.namespaceOwned ?? true;
