@@ -252,16 +252,21 @@ export async function resolveReleaseData(
     );
     // The Gateway API CRDs: the mirror's copy of the release file instead of the official download.
     const gatewayApi = config.gatewayApi;
-    if (gatewayApi?.enabled && gatewayApi.source === DEFAULT_GATEWAY_API_SOURCE && mirror) {
-        const minor = `${config.version.major}.${config.version.minor}` as keyof typeof GATEWAY_API_FOR_ISTIO;
-        const file = path.join("gateway-api", GATEWAY_API_FOR_ISTIO[minor] ?? "", GATEWAY_API_MANIFEST);
-        if (!fs.existsSync(path.join(mirror, file))) {
+    const gatewayApiVersion =
+        GATEWAY_API_FOR_ISTIO[`${config.version.major}.${config.version.minor}` as keyof typeof GATEWAY_API_FOR_ISTIO];
+    const officialGatewayApi = [
+        DEFAULT_GATEWAY_API_SOURCE,
+        expandSource(DEFAULT_GATEWAY_API_SOURCE, gatewayApiVersion ?? ""),
+    ];
+    if (gatewayApi?.enabled && officialGatewayApi.includes(gatewayApi.source) && mirror && gatewayApiVersion) {
+        const directory = path.join(mirror, "gateway-api", gatewayApiVersion);
+        if (!fs.existsSync(path.join(directory, GATEWAY_API_MANIFEST))) {
             problems.push(
-                `Gateway API CRDs: ${MIRROR_ENV} names the mirror ${mirror}, which lacks ${file}; ` +
+                `Gateway API CRDs: ${MIRROR_ENV} names the mirror ${mirror}, which lacks ${path.join("gateway-api", gatewayApiVersion, GATEWAY_API_MANIFEST)}; ` +
                     `add it, or set ${MIRROR_ENV}= (empty) to download from ${gatewayApi.source}`,
             );
         }
-        resolved.gatewayApi = { ...gatewayApi, source: path.join(mirror, "gateway-api", "{version}") };
+        resolved.gatewayApi = { ...gatewayApi, source: directory };
     }
     if (problems.length > 0) throw new ReleaseDataError(problems.sort());
     // A control plane at another version (a canary revision) needs its own istiod chart.

@@ -22,7 +22,8 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function demo(raw: Record<string, unknown> = {}): StackConfig {
-    return parseStackConfig({ version: VERSION, profile: "demo", ...raw }, tmp);
+    // Gateway API CRDs off unless a test is about them: most mirrors here hold only Istio's files.
+    return parseStackConfig({ version: VERSION, profile: "demo", gatewayApi: { enabled: false }, ...raw }, tmp);
 }
 
 /** A fetcher that fails the test if anything is downloaded. */
@@ -50,10 +51,16 @@ describe("a mirror stands in for the official locations", () => {
     }
     const charts = ["base", "istiod", "gateway"].map((c) => `istio/${VERSION}/charts/${c}-${VERSION}.tgz`);
     const addons = ["prometheus", "grafana", "kiali", "jaeger"].map((a) => `istio/${VERSION}/addons/${a}.yaml`);
+    // The Gateway API release Istio 1.29 is built against.
+    const gatewayApi = ["gateway-api/v1.4.1/standard-install.yaml"];
 
     test("the stack reads the mirror's charts and manifests and downloads nothing", async () => {
-        const mirror = mirrorWith([...charts, ...addons]);
-        const { config, origins } = await resolveReleaseData(demo(), { mirror, fetcher: noNetwork });
+        const mirror = mirrorWith([...charts, ...addons, ...gatewayApi]);
+        const { config, origins } = await resolveReleaseData(demo({ gatewayApi: { enabled: true } }), {
+            mirror,
+            fetcher: noNetwork,
+        });
+        expect(config.gatewayApi.source).toBe(path.join(mirror, "gateway-api", "v1.4.1"));
         expect(chartLocation("istiod", config).chart).toBe(
             path.join(mirror, "istio", VERSION, "charts", `istiod-${VERSION}.tgz`),
         );
@@ -65,7 +72,7 @@ describe("a mirror stands in for the official locations", () => {
     });
 
     test("a relative mirror is relative to baseDir", async () => {
-        mirrorWith([...charts, ...addons]);
+        mirrorWith([...charts, ...addons, ...gatewayApi]);
         const { config } = await resolveReleaseData(demo(), { mirror: "mirror", baseDir: tmp, fetcher: noNetwork });
         expect(config.chartSource).toBe(path.join(tmp, "mirror", "istio", VERSION, "charts"));
     });
