@@ -14,6 +14,7 @@ import {
     kubectlJson,
     localIstiods,
     projectDir,
+    removeGatewayApiCrds,
     reportTimings,
     requireCluster,
     saveArtifact,
@@ -187,6 +188,7 @@ afterAll(async () => {
         await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
     }
     for (const crd of istioCrds()) kubectl("delete", "crd", crd, "--wait=true");
+    removeGatewayApiCrds();
     for (const ns of [AUTO, MANUAL, PROBE]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
 }, 900_000);
 

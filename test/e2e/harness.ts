@@ -61,6 +61,26 @@ export async function freshStack(workDir: string, stackName: string, configFile?
     return stack;
 }
 
+/**
+ * Removes the Gateway API CRDs (and v1.5's safe-upgrades policy) a suite's stack kept
+ * on destroy: the stack marks them as its own, so the next suite's stack would find
+ * someone else's CRDs and leave them, and would not install or upgrade its own.
+ */
+export function removeGatewayApiCrds(): void {
+    kubectl(
+        "delete",
+        "validatingadmissionpolicybinding,validatingadmissionpolicy",
+        "safe-upgrades.gateway.networking.k8s.io",
+        "--ignore-not-found",
+    );
+    const names = kubectlJson<{ items: { metadata: { name: string }; spec: { group: string } }[] }>(
+        "customresourcedefinitions",
+    )
+        .items.filter((c) => c.spec.group === "gateway.networking.k8s.io")
+        .map((c) => c.metadata.name);
+    if (names.length > 0) kubectl("delete", "crd", ...names, "--wait=true");
+}
+
 /** Writes a suite's step times as a markdown table to artifacts/<suite>-timings.md and prints it. */
 export function reportTimings(suite: string, timings: [string, number][]): void {
     const table = [

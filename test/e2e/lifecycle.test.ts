@@ -19,6 +19,7 @@ import {
     istioctl,
     localIstiods,
     projectDir,
+    removeGatewayApiCrds,
     reportTimings,
     requireCluster,
     saveArtifact,
@@ -260,6 +261,7 @@ async function cleanSlate(): Promise<void> {
     await stack.refresh({ ...quiet, clearPendingCreates: true }).catch(() => undefined);
     await stack.destroy(quiet);
     for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
+    removeGatewayApiCrds();
     kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found", "--wait=true");
     kubectl("label", "namespace", "default", "istio-injection-", "team=payments", "--overwrite");
 }
