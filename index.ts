@@ -152,7 +152,10 @@ export = async () => {
     const namespaceOwned =
         last.namespaceOwned ??
         // Deployed by a version of the stack that did not record it: that one always created it.
-        (last.version !== undefined || (await controlPlaneNamespaceIsOurs(kube, config.namespace)));
+        (last.version !== undefined ||
+            (await controlPlaneNamespaceIsOurs(kube, config.namespace).catch((e: unknown) => {
+                throw userError(e);
+            })));
     if (!namespaceOwned && last.namespaceOwned === undefined) {
         await pulumi.log.info(
             `namespace ${config.namespace} existed before this stack: it is used, not owned; destroy leaves it and whatever in it the stack did not create`,

@@ -7,7 +7,12 @@ export const OWNED_NAMESPACE_LABEL = { key: "app.kubernetes.io/part-of", value: 
 
 /** True when the namespace does not exist yet (the stack will create it) or carries the label of one the stack created. */
 export async function controlPlaneNamespaceIsOurs(kube: KubeClient, name: string): Promise<boolean> {
-    const existing = await kube.get<KubeObject>(`/api/v1/namespaces/${name}`);
+    const existing = await kube.get<KubeObject & { status?: { phase?: string } }>(`/api/v1/namespaces/${name}`);
+    if (existing?.status?.phase === "Terminating") {
+        throw new Error(
+            `namespace ${name} is being deleted: nothing can be created in it until it is gone; wait (kubectl wait --for=delete namespace/${name}) and run again`,
+        );
+    }
     return (
         existing === undefined || existing.metadata.labels?.[OWNED_NAMESPACE_LABEL.key] === OWNED_NAMESPACE_LABEL.value
     );

@@ -110,7 +110,8 @@ afterAll(async () => {
         await stack.destroy(quiet).catch(() => undefined);
         await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
     }
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=false");
+    // Gone before the next suite installs into a namespace of the same name.
+    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
     kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found");
 }, 900_000);
 
