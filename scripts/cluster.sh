@@ -68,12 +68,20 @@ running() { is_ours "$(pid_of "$1")"; }
 
 # start NAME COMMAND...: runs COMMAND in the background in its own session (so
 # that Ctrl-C or the end of the calling shell does not take it down), with no
-# terminal attached, logging to logs/NAME.log. setsid execs the command itself
-# (we are not a process-group leader), so $! is the component's own pid.
+# terminal attached, logging to logs/NAME.log. The component writes its own pid
+# (a shell that records $$ and execs the command): setsid forks when its caller
+# leads a process group, and then $! would be setsid's short-lived pid, not the
+# component's.
 start() {
-  local name="$1"; shift
-  setsid "$@" </dev/null >"$CLUSTER_DIR/logs/$name.log" 2>&1 &
-  echo $! >"$CLUSTER_DIR/pids/$name"
+  local name="$1" i; shift
+  rm -f "$CLUSTER_DIR/pids/$name"
+  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$CLUSTER_DIR/pids/$name" "$@" \
+    </dev/null >"$CLUSTER_DIR/logs/$name.log" 2>&1 &
+  for ((i = 0; i < 100; i++)); do
+    [[ -s "$CLUSTER_DIR/pids/$name" ]] && return 0
+    sleep 0.05
+  done
+  die "$name did not start (no pid after 5s); see $CLUSTER_DIR/logs/$name.log"
 }
 
 # stop NAME: TERM, up to 10s grace, then KILL; only for a pid that is still ours.
