@@ -189,6 +189,15 @@ export async function resolveReleaseData(
     config: StackConfig,
     options: ReleaseDataOptions = {},
 ): Promise<{ config: StackConfig; origins: ReleaseDataOrigin[] }> {
+    return resolveFiles(config, options, () => true);
+}
+
+/** resolveReleaseData for the files `wanted` keeps (a canary revision's version needs only its istiod chart). */
+async function resolveFiles(
+    config: StackConfig,
+    options: ReleaseDataOptions,
+    wanted: (file: string) => boolean,
+): Promise<{ config: StackConfig; origins: ReleaseDataOrigin[] }> {
     const baseDir = options.baseDir ?? process.cwd();
     const mirrorSetting = options.mirror ?? process.env[MIRROR_ENV] ?? "";
     const mirror = mirrorSetting === "" ? undefined : path.resolve(baseDir, mirrorSetting);
@@ -206,7 +215,7 @@ export async function resolveReleaseData(
     await Promise.all(
         RELEASE_DATA.map(async (kind) => {
             const source = config[kind.setting];
-            const files = kind.files(config);
+            const files = kind.files(config).filter((f) => wanted(f.name));
             const official = expandSource(kind.official, config.version.text) === source;
             if (official && mirror) {
                 const directory = path.join(mirror, kind.mirrorPath(config));
@@ -277,7 +286,7 @@ export async function resolveReleaseData(
     for (const [version, source] of Object.entries(config.chartSources ?? {})) {
         const parsed = parseVersion(version);
         if (version === config.version.text || parsed === undefined) continue;
-        const other = await resolveReleaseData(
+        const other = await resolveFiles(
             {
                 ...config,
                 version: parsed,
@@ -289,6 +298,7 @@ export async function resolveReleaseData(
                 addons: { ...config.addons, enabled: [] },
             },
             options,
+            (file) => file === `istiod-${version}.tgz`,
         );
         chartSources[version] = other.config.chartSource;
         origins.push(...other.origins.filter((o) => o.setting === "chartSource"));
