@@ -161,13 +161,16 @@ export = async () => {
             `namespace ${config.namespace} existed before this stack: it is used, not owned; destroy leaves it and whatever in it the stack did not create`,
         );
     }
+    // Workloads are read (per labelled namespace: pods, ReplicaSets, workloads) only
+    // when this run can move sidecars: a revision removed, or a namespace whose
+    // revision or restartOnChange differs from what the last deployment recorded.
+    // A re-apply or an unrelated change reads nothing.
     const migrating =
-        config.revisions.length > 1 ||
         removed.length > 0 ||
-        config.injectionNamespaces.some(
-            (n) =>
-                n.restartOnChange || last.namespaceRevisions?.find((d) => d.name === n.name)?.revision !== n.revision,
-        );
+        config.injectionNamespaces.some((n) => {
+            const before = last.namespaceRevisions?.find((d) => d.name === n.name);
+            return before?.revision !== n.revision || before.restartOnChange !== n.restartOnChange;
+        });
     if (migrating && config.injectionNamespaces.length > 0 && last.version !== undefined) {
         const plan = await describeMigrations(
             kube,
