@@ -74,7 +74,10 @@ describe("a mirror stands in for the official locations", () => {
     test("a canary revision at another version needs only that version's istiod chart", async () => {
         const mirror = mirrorWith([...charts, ...addons, "istio/1.28.10/charts/istiod-1.28.10.tgz"]);
         const { config } = await resolveReleaseData(
-            demo({ revisions: [{ name: "old", version: "1.28.10" }, { name: "new" }], revisionTags: { default: "old" } }),
+            demo({
+                revisions: [{ name: "old", version: "1.28.10" }, { name: "new" }],
+                revisionTags: { default: "old" },
+            }),
             { mirror, fetcher: noNetwork },
         );
         expect(config.chartSources["1.28.10"]).toBe(path.join(mirror, "istio", "1.28.10", "charts"));
