@@ -17,5 +17,7 @@ if [[ "${1:-}" == "--scale" ]]; then
   bash "$PROJECT_DIR/scripts/toolchain.sh" >/dev/null
   exec node bin/scripts/bench-scale.js
 fi
+# The benchmark also runs istioctl install, which `npm run up` does not need.
+bash "$PROJECT_DIR/scripts/toolchain.sh" up istioctl >/dev/null
 prepare_local_cluster
 exec node bin/scripts/bench.js

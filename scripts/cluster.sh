@@ -212,7 +212,7 @@ require_tools() {
   for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok pilot-discovery; do
     [[ -x "$TOOLCHAIN_BIN/$b" ]] || missing+=("$b")
   done
-  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]}; run: scripts/toolchain.sh etcd kube kwok istio"
+  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]}; run: scripts/toolchain.sh etcd kube kwok istiod"
   compgen -G "$STAGES_DIR/*.yaml" >/dev/null || die "no kwok stages in $STAGES_DIR; run: scripts/toolchain.sh kwok"
   command -v kubectl >/dev/null || die "kubectl not found; run: scripts/toolchain.sh helm-kubectl"
   command -v openssl >/dev/null || die "openssl not found"

@@ -55,6 +55,6 @@ prepare_local_cluster() {
   # npm ci builds the program (prepare); a later build catches up with edits.
   (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
   if [[ -n "${1:-}" ]]; then node "$PROJECT_DIR/bin/scripts/release-data.js" "$1" || return 1; fi
-  bash "$PROJECT_DIR/scripts/toolchain.sh"
+  bash "$PROJECT_DIR/scripts/toolchain.sh" up
   bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
 }

