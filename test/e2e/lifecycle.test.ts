@@ -8,6 +8,7 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import {
     cliEnv,
@@ -18,11 +19,13 @@ import {
     kubectlJson,
     istioctl,
     localIstiods,
+    MINIMAL_MESH,
     projectDir,
     removeGatewayApiCrds,
     reportTimings,
     requireCluster,
     saveArtifact,
+    setConfigValues,
     stepTimer,
     timed,
     waitFor,
@@ -253,6 +256,25 @@ async function setVersion(version: string): Promise<void> {
     await stack.setConfig("istio-mesh:version", { value: version });
 }
 
+/**
+ * The skip-level check needs only a deployed version: step 1 installs the smallest
+ * control plane (MINIMAL_MESH). Step 2 puts the local stack's components back.
+ */
+async function setLocalComponents(): Promise<void> {
+    const local = localStackConfig();
+    for (const key of Object.keys(MINIMAL_MESH)) {
+        const value = local[key];
+        if (value === undefined) await stack.removeConfig(key);
+        else await stack.setConfig(key, { value: typeof value === "string" ? value : JSON.stringify(value) });
+    }
+}
+function localStackConfig(): Record<string, unknown> {
+    const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    return file.config;
+}
+
 /** Removes what an earlier, interrupted run of this suite may have left. */
 async function cleanSlate(): Promise<void> {
     stack = await freshStack(projectDir, STACK, path.join(projectDir, "Pulumi.local.yaml"));
@@ -285,6 +307,7 @@ afterAll(async () => {
 describe("lifecycle on the local cluster", () => {
     test("1. a skip-level in-place upgrade 1.28.10 -> 1.30.3 is refused at preview, naming the supported path", async () => {
         await setVersion("1.28.10");
+        await setConfigValues(stack, MINIMAL_MESH);
         await step("1. skip-level: install 1.28.10", () => stack.up(quiet));
         expect(images("istiod")).toEqual(["docker.io/istio/pilot:1.28.10"]);
         const before = clusterSnapshot();
@@ -303,6 +326,7 @@ describe("lifecycle on the local cluster", () => {
 
     test("2. install 1.29.6: namespace, CRDs, istiod, CNI, gateways injected by istiod, addons, injection label, mTLS policy, all ready", async () => {
         await setVersion("1.29.6");
+        await setLocalComponents();
         await stack.setConfig("istio-mesh:mesh", { value: JSON.stringify({ mtls: MTLS }) });
         // Exposed addons as a production stack gets them: no `allowUnauthenticated`, a Grafana login.
         await stack.setConfig("istio-mesh:addons", { value: JSON.stringify({ expose: { mode: "nodePort" } }) });

@@ -15,9 +15,11 @@ import {
     kubeconfig,
     kubectl,
     kubectlJson,
+    MINIMAL_MESH,
     projectDir,
     requireCluster,
     saveArtifact,
+    setConfigValues,
 } from "./harness";
 import type { Stack } from "@pulumi/pulumi/automation";
 
@@ -101,6 +103,8 @@ beforeAll(async () => {
     advisory = policyPack("advisory-pack", "advisory");
     stack = await freshStack(projectDir, STACK, path.join(projectDir, "Pulumi.local.yaml"));
     await stack.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
+    // The scripts are under test, not the mesh: its smallest control plane will do.
+    await setConfigValues(stack, MINIMAL_MESH);
     // What an earlier, interrupted run may have left.
     await stack.cancel().catch(() => undefined);
     await stack.destroy({ onOutput: () => undefined });
