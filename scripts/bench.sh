@@ -3,6 +3,8 @@
 #   npm run bench              scripts/bench.ts: this stack against the Helm chain and istioctl
 #                              on the cluster of `npm run cluster:up` (started if needed);
 #                              ~5 minutes per run (BENCH_RUNS, default 3)
+#   npm run bench -- --breakdown  scripts/bench-breakdown.ts: where the seconds of one fresh
+#                              `pulumi up` and one no-op preview go, from the engine's events
 #   npm run bench -- --scale   scripts/bench-scale.ts: cost against N namespaces, workloads
 #                              and nodes (BENCH_SCALE_SIZES, default 10,100,500), on a
 #                              cluster of its own (.cluster-scale), started per N
@@ -20,4 +22,5 @@ fi
 # The benchmark also runs istioctl install, which `npm run up` does not need.
 bash "$PROJECT_DIR/scripts/toolchain.sh" up istioctl >/dev/null
 prepare_local_cluster
+[[ "${1:-}" == "--breakdown" ]] && exec node bin/scripts/bench-breakdown.js
 exec node bin/scripts/bench.js

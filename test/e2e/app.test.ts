@@ -18,8 +18,10 @@ import {
     kubeconfig,
     kubectl,
     kubectlJson,
+    localStackConfig,
     projectDir,
     requireCluster,
+    setConfigValues,
     waitFor,
 } from "./harness";
 
@@ -133,6 +135,14 @@ beforeAll(async () => {
     mesh = await freshStack(projectDir, MESH_STACK, path.join(projectDir, "Pulumi.local.yaml"));
     await mesh.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
     await mesh.setConfig("istio-mesh:injectionNamespaces", { value: JSON.stringify([NS]) });
+    // The applications need istiod and the ingress gateway: the addons, CNI and the
+    // egress gateway are not this suite's to test, and would only make it slower.
+    const gateways = localStackConfig()["istio-mesh:gateways"] as { kind: string }[];
+    await setConfigValues(mesh, {
+        "istio-mesh:gateways": JSON.stringify(gateways.filter((g) => g.kind === "ingress")),
+        "istio-mesh:cni": JSON.stringify({ enabled: false }),
+        "istio-mesh:addons": JSON.stringify({ prometheus: false, grafana: false, kiali: false, jaeger: false }),
+    });
     const up = await mesh.up(quiet);
     expect(up.summary.result).toBe("succeeded");
 

@@ -166,7 +166,9 @@ async function cleanSlate(): Promise<void> {
         "kubernetes:kubeconfig": { value: kubeconfig },
         "istio-mesh:profile": { value: "minimal" },
         "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-        "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
+        // Revisions, tags and sidecars are under test; the Gateway API CRDs and their
+        // move with the Istio minor are the ambient suite's.
+        "istio-mesh:gatewayApi": { value: JSON.stringify({ enabled: false }) },
         "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
     });
     await stack.cancel().catch(() => undefined);

@@ -3,6 +3,7 @@
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 
 export const projectDir = path.resolve(__dirname, "../..");
@@ -74,6 +75,14 @@ export const MINIMAL_MESH: Record<string, string> = {
     "istio-mesh:addons": "{}",
     "istio-mesh:gatewayApi": JSON.stringify({ enabled: false }),
 };
+
+/** The settings of Pulumi.local.yaml, the stack every suite starts from. */
+export function localStackConfig(): Record<string, unknown> {
+    const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    return file.config;
+}
 
 /** Sets each of `values` (plain strings, JSON for objects) in the stack's config. */
 export async function setConfigValues(stack: Stack, values: Record<string, string>): Promise<void> {

@@ -8,7 +8,6 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
 import {
     cliEnv,
@@ -19,6 +18,7 @@ import {
     kubectlJson,
     istioctl,
     localIstiods,
+    localStackConfig,
     MINIMAL_MESH,
     projectDir,
     removeGatewayApiCrds,
@@ -267,12 +267,6 @@ async function setLocalComponents(): Promise<void> {
         if (value === undefined) await stack.removeConfig(key);
         else await stack.setConfig(key, { value: typeof value === "string" ? value : JSON.stringify(value) });
     }
-}
-function localStackConfig(): Record<string, unknown> {
-    const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    return file.config;
 }
 
 /** Removes what an earlier, interrupted run of this suite may have left. */

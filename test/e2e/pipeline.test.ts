@@ -103,8 +103,14 @@ beforeAll(async () => {
     advisory = policyPack("advisory-pack", "advisory");
     stack = await freshStack(projectDir, STACK, path.join(projectDir, "Pulumi.local.yaml"));
     await stack.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
-    // The scripts are under test, not the mesh: its smallest control plane will do.
-    await setConfigValues(stack, MINIMAL_MESH);
+    // The scripts are under test, not the mesh: its smallest control plane will do,
+    // with demo's istiod (no autoscaler, so its replica count is the stack's and a
+    // hand `kubectl scale` is drift).
+    await setConfigValues(stack, {
+        ...MINIMAL_MESH,
+        "istio-mesh:profile": "demo",
+        "istio-mesh:addons": JSON.stringify({ prometheus: false, grafana: false, kiali: false, jaeger: false }),
+    });
     // What an earlier, interrupted run may have left.
     await stack.cancel().catch(() => undefined);
     await stack.destroy({ onOutput: () => undefined });
