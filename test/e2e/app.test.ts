@@ -336,9 +336,7 @@ describe("the application stack on the mesh stack", () => {
         // The namespace was the user's and its injection label the mesh's: both stay.
         expect(meshSnapshot()).toEqual(before);
         expect(before.injectionLabel).toEqual(["enabled"]);
-        expect(before.deployments).toEqual(
-            expect.arrayContaining(["istiod", "istio-ingressgateway", "istio-egressgateway"]),
-        );
+        expect(before.deployments).toEqual(expect.arrayContaining(["istiod", "istio-ingressgateway"]));
         // And the mesh stack has nothing to change (its one read is of its own outputs).
         const preview = await mesh.preview(quiet);
         expect(Object.keys(preview.changeSummary).filter((op) => op !== "same" && op !== "read")).toEqual([]);
