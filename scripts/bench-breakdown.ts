@@ -32,7 +32,7 @@ function groupOf(urn: string, parents: Map<string, string>): string {
 }
 
 /** The table of one operation: fixed marks, then one line per component. */
-function breakdown(title: string, events: Stamped[], total: number): string {
+function breakdown(title: string, events: Stamped[], total: number, perKind: boolean): string {
     const parents = new Map<string, string>();
     for (const { event } of events) {
         const m = event.resourcePreEvent?.metadata ?? event.resOutputsEvent?.metadata;
@@ -57,7 +57,11 @@ function breakdown(title: string, events: Stamped[], total: number): string {
         // Components open and close around their children; the custom resources are the work.
         if (!m.urn.includes("::") || m.type.startsWith("istio-mesh:index:")) continue;
         if (m.type === "kubernetes:helm.sh/v4:Chart" || m.type.startsWith("kubernetes:yaml/v2:")) continue;
-        const group = groupOf(m.urn, parents);
+        if (m.type.startsWith("pulumi:providers:")) continue;
+        const group =
+            m.type === "pulumi:pulumi:StackReference"
+                ? "the stack's last outputs (StackReference)"
+                : groupOf(m.urn, parents);
         const g = groups.get(group) ?? { from: at, to: at, urns: new Set<string>() };
         g.from = Math.min(g.from, at);
         g.to = Math.max(g.to, at);
@@ -73,7 +77,7 @@ function breakdown(title: string, events: Stamped[], total: number): string {
         const done = event.resOutputsEvent?.metadata;
         const from = done && started.get(done.urn);
         if (!done || from === undefined || done.type.startsWith("istio-mesh:index:")) continue;
-        if (done.type === "pulumi:pulumi:Stack") continue;
+        if (done.type === "pulumi:pulumi:Stack" || done.type.startsWith("pulumi:")) continue;
         byKind.set(done.type, [...(byKind.get(done.type) ?? []), at - from]);
     }
     const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
@@ -93,10 +97,10 @@ function breakdown(title: string, events: Stamped[], total: number): string {
             .sort((a, b) => a[1].from - b[1].from)
             .map(([name, g]) => `| ${s(g.from)} | ${s(g.to)} | ${name}: ${g.urns.size} resources |`),
         `| ${s(summary)} | ${s(total)} | outputs, state written, engine and plugins shut down |`,
-        "",
-        "| kind | resources | mean start to end | longest |",
-        "| --- | ---: | ---: | ---: |",
-        ...kinds,
+        // A preview reports each resource once, when it is checked and diffed: no durations.
+        ...(perKind
+            ? ["", "| kind | resources | mean start to end | longest |", "| --- | ---: | ---: | ---: |", ...kinds]
+            : []),
     ];
     return lines.join("\n");
 }
@@ -119,9 +123,9 @@ async function main(): Promise<void> {
     try {
         const [up, upMs] = await timedEvents((onEvent) => stack.up({ ...quiet, onEvent }));
         const [noop, noopMs] = await timedEvents((onEvent) => stack.preview({ ...quiet, onEvent }));
-        console.log(breakdown("pulumi up, fresh install of the local stack", up, upMs));
+        console.log(breakdown("pulumi up, fresh install of the local stack", up, upMs, true));
         console.log();
-        console.log(breakdown("pulumi preview, no change", noop, noopMs));
+        console.log(breakdown("pulumi preview, no change", noop, noopMs, false));
     } finally {
         await stack.destroy(quiet);
         purgeCrds();

@@ -31,6 +31,19 @@ export function benchCluster(clusterDir: string) {
     return { clusterDir, kubeconfig, sh, kubectl, purgeCrds };
 }
 
+/**
+ * CPU-seconds the whole machine has spent busy so far (every process: the tool,
+ * the API server, etcd, istiod...), from /proc/stat. The difference across an
+ * operation is the work it cost, which on a 2-core machine bounds its wall time
+ * from below (busy CPU-seconds / 2).
+ */
+export function machineBusySeconds(): number {
+    const ticks = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = ticks[3] + (ticks[4] ?? 0);
+    // USER_HZ, the unit of /proc/stat, is 100 on Linux.
+    return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+}
+
 export function seconds(fn: () => void): number {
     const start = process.hrtime.bigint();
     fn();

@@ -23,7 +23,15 @@ import {
     istiodValues,
     Values,
 } from "../components/values";
-import { benchCluster, median, projectDir, pulumiWithPeakMemory, seconds, secondsToFailure } from "./bench-lib";
+import {
+    benchCluster,
+    machineBusySeconds,
+    median,
+    projectDir,
+    pulumiWithPeakMemory,
+    seconds,
+    secondsToFailure,
+} from "./bench-lib";
 
 const { kubeconfig, sh, kubectl, purgeCrds } = benchCluster(
     process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
@@ -131,13 +139,21 @@ async function main(): Promise<void> {
         istioctl: [],
         peakKb: [],
     };
+    // Busy CPU-seconds of the whole machine during each operation.
+    const cpu: Record<string, number[]> = { up: [], noop: [], upgrade: [], helm: [], istioctl: [] };
+    const busy = async <T>(key: string, fn: () => T | Promise<T>): Promise<T> => {
+        const before = machineBusySeconds();
+        const result = await fn();
+        cpu[key].push(machineBusySeconds() - before);
+        return result;
+    };
     for (let i = 1; i <= runs; i++) {
         console.error(`bench: run ${i}/${runs}`);
         pulumi("config", "set", "istio-mesh:version", TARGET);
-        const up = await pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]);
+        const up = await busy("up", () => pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]));
         r.up.push(up.seconds);
         r.peakKb.push(up.peakKb);
-        r.noop.push(seconds(() => pulumi("preview", "--expect-no-changes")));
+        r.noop.push(await busy("noop", () => seconds(() => pulumi("preview", "--expect-no-changes"))));
         pulumi("config", "set", "istio-mesh:profile", "demoo");
         r.badConfig.push(secondsToFailure("pulumi", ["preview", "--stack", STACK]));
         pulumi("config", "set", "istio-mesh:profile", "demo");
@@ -147,34 +163,35 @@ async function main(): Promise<void> {
         pulumi("config", "set", "istio-mesh:version", PREVIOUS);
         pulumi("up", "--yes", "--skip-preview");
         pulumi("config", "set", "istio-mesh:version", TARGET);
-        r.upgrade.push(seconds(() => pulumi("preview", "--diff")));
+        r.upgrade.push(await busy("upgrade", () => seconds(() => pulumi("preview", "--diff"))));
         pulumi("config", "set", "istio-mesh:version", PREVIOUS);
         pulumi("destroy", "--yes");
         purgeCrds();
 
-        r.helm.push(seconds(() => helmInstallChain(target)));
+        r.helm.push(await busy("helm", () => seconds(() => helmInstallChain(target))));
         helmUninstall(target);
-        r.istioctl.push(seconds(istioctlInstall));
+        r.istioctl.push(await busy("istioctl", () => seconds(istioctlInstall)));
         istioctlUninstall();
     }
     sh("pulumi", ["stack", "rm", "--yes", "--force", STACK], { quiet: true });
 
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
-    const row = (name: string, s: number) =>
-        `| ${name} | ${s.toFixed(1)} | ${(s / m.helm).toFixed(2)} | ${(s / m.istioctl).toFixed(2)} |`;
+    const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
+    const row = (name: string, s: number, busySeconds?: number) =>
+        `| ${name} | ${s.toFixed(1)} | ${(s / m.helm).toFixed(2)} | ${(s / m.istioctl).toFixed(2)} | ${busySeconds === undefined ? "" : busySeconds.toFixed(1)} |`;
     console.log(`Istio ${TARGET} on the local cluster, median of ${runs} run(s), seconds:`);
-    console.log("| operation | median s | ÷ helm install chain | ÷ istioctl install |");
-    console.log("| --- | ---: | ---: | ---: |");
-    console.log(row("pulumi up (fresh install)", m.up));
-    console.log(row("pulumi preview (no-op)", m.noop));
-    console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade));
+    console.log("| operation | median s | ÷ helm install chain | ÷ istioctl install | machine CPU-s |");
+    console.log("| --- | ---: | ---: | ---: | ---: |");
+    console.log(row("pulumi up (fresh install)", m.up, c.up));
+    console.log(row("pulumi preview (no-op)", m.noop, c.noop));
+    console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade, c.upgrade));
     console.log(row("pulumi preview (config typo, until the error)", m.badConfig));
-    console.log(row("helm install --wait chain", m.helm));
-    console.log(row("istioctl install", m.istioctl));
+    console.log(row("helm install --wait chain", m.helm, c.helm));
+    console.log(row("istioctl install", m.istioctl, c.istioctl));
     console.log(
         `peak memory of the Pulumi program (node) during pulumi up: ${(m.peakKb / 1024).toFixed(0)} MiB (median; runs: ${r.peakKb.map((k) => (k / 1024).toFixed(0)).join(", ")} MiB)`,
     );
-    console.log(`all runs: ${JSON.stringify(r)}`);
+    console.log(`all runs: ${JSON.stringify(r)}; machine CPU-s: ${JSON.stringify(cpu)}`);
 }
 
 main().catch((e: Error) => {
