@@ -7,7 +7,7 @@
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as path from "path";
-import { benchCluster, projectDir } from "./bench-lib";
+import { benchCluster, cpuByProcess, projectDir } from "./bench-lib";
 
 const STACK = "bench";
 const { kubeconfig, purgeCrds } = benchCluster(process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"));
@@ -105,6 +105,17 @@ function breakdown(title: string, events: Stamped[], total: number, perKind: boo
     return lines.join("\n");
 }
 
+/** CPU-seconds by process during one operation (every process on the machine, this script included). */
+function cpuTable(rows: [string, number][]): string {
+    const total = rows.reduce((n, [, cpu]) => n + cpu, 0);
+    return [
+        "",
+        `| process | CPU-s (${total.toFixed(1)} in all) |`,
+        "| --- | ---: |",
+        ...rows.filter(([, cpu]) => cpu >= 0.05).map(([label, cpu]) => `| ${label} | ${cpu.toFixed(2)} |`),
+    ].join("\n");
+}
+
 async function timedEvents(run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>): Promise<[Stamped[], number]> {
     const events: Stamped[] = [];
     const start = Date.now();
@@ -121,11 +132,15 @@ async function main(): Promise<void> {
     await stack.destroy(quiet);
     purgeCrds();
     try {
-        const [up, upMs] = await timedEvents((onEvent) => stack.up({ ...quiet, onEvent }));
-        const [noop, noopMs] = await timedEvents((onEvent) => stack.preview({ ...quiet, onEvent }));
+        const [[up, upMs], upCpu] = await cpuByProcess(() => timedEvents((onEvent) => stack.up({ ...quiet, onEvent })));
+        const [[noop, noopMs], noopCpu] = await cpuByProcess(() =>
+            timedEvents((onEvent) => stack.preview({ ...quiet, onEvent })),
+        );
         console.log(breakdown("pulumi up, fresh install of the local stack", up, upMs, true));
+        console.log(cpuTable(upCpu));
         console.log();
         console.log(breakdown("pulumi preview, no change", noop, noopMs, false));
+        console.log(cpuTable(noopCpu));
     } finally {
         await stack.destroy(quiet);
         purgeCrds();
