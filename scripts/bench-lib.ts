@@ -117,10 +117,18 @@ export function secondsToFailure(cmd: string, args: string[]): number {
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Wall time of `pulumi <args> --stack <stack>` and the peak RSS (kB) of the program's Node.js process meanwhile. */
-export function pulumiWithPeakMemory(stack: string, args: string[]): Promise<{ seconds: number; peakKb: number }> {
+export function pulumiWithPeakMemory(
+    stack: string,
+    args: string[],
+    env: Record<string, string> = {},
+): Promise<{ seconds: number; peakKb: number }> {
     return new Promise((resolve, reject) => {
         const start = process.hrtime.bigint();
-        const child = spawn("pulumi", [...args, "--stack", stack], { cwd: projectDir, stdio: "ignore" });
+        const child = spawn("pulumi", [...args, "--stack", stack], {
+            cwd: projectDir,
+            stdio: "ignore",
+            env: { ...process.env, ...env },
+        });
         let peakKb = 0;
         const poll = setInterval(() => {
             for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {

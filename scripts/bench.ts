@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     pulumi("config", "set", "kubernetes:kubeconfig", kubeconfig);
     const r: Record<string, number[]> = {
         up: [],
+        upNoCheckpoints: [],
         noop: [],
         upgrade: [],
         badConfig: [],
@@ -140,7 +141,14 @@ async function main(): Promise<void> {
         peakKb: [],
     };
     // Busy CPU-seconds of the whole machine during each operation.
-    const cpu: Record<string, number[]> = { up: [], noop: [], upgrade: [], helm: [], istioctl: [] };
+    const cpu: Record<string, number[]> = {
+        up: [],
+        upNoCheckpoints: [],
+        noop: [],
+        upgrade: [],
+        helm: [],
+        istioctl: [],
+    };
     const busy = async <T>(key: string, fn: () => T | Promise<T>): Promise<T> => {
         const before = machineBusySeconds();
         const result = await fn();
@@ -157,6 +165,13 @@ async function main(): Promise<void> {
         pulumi("config", "set", "istio-mesh:profile", "demoo");
         r.badConfig.push(secondsToFailure("pulumi", ["preview", "--stack", STACK]));
         pulumi("config", "set", "istio-mesh:profile", "demo");
+        pulumi("destroy", "--yes");
+        purgeCrds();
+        // The same install without the state file rewritten after every step.
+        const upFast = await busy("upNoCheckpoints", () =>
+            pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"], { PULUMI_SKIP_CHECKPOINTS: "true" }),
+        );
+        r.upNoCheckpoints.push(upFast.seconds);
         pulumi("destroy", "--yes");
         purgeCrds();
 
@@ -183,6 +198,7 @@ async function main(): Promise<void> {
     console.log("| operation | median s | ÷ helm install chain | ÷ istioctl install | machine CPU-s |");
     console.log("| --- | ---: | ---: | ---: | ---: |");
     console.log(row("pulumi up (fresh install)", m.up, c.up));
+    console.log(row("pulumi up (fresh install), PULUMI_SKIP_CHECKPOINTS=true", m.upNoCheckpoints, c.upNoCheckpoints));
     console.log(row("pulumi preview (no-op)", m.noop, c.noop));
     console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade, c.upgrade));
     console.log(row("pulumi preview (config typo, until the error)", m.badConfig));
