@@ -80,6 +80,9 @@ function ci(script: string, pack: string, stackName = STACK, env: Record<string,
             ...process.env,
             ISTIO_MESH_POLICY_PACK: pack,
             ISTIO_MESH_CI_OUT: out,
+            // As in every suite but the lifecycle (harness.ts, freshStack): the scripts
+            // are under test, not the CLI's intermediate checkpoints.
+            PULUMI_SKIP_CHECKPOINTS: "true",
             GITHUB_STEP_SUMMARY: path.join(out, "step-summary.md"),
             ...env,
         },
