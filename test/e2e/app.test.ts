@@ -19,6 +19,7 @@ import {
     kubectl,
     kubectlJson,
     localStackConfig,
+    NO_ADDONS,
     projectDir,
     requireCluster,
     setConfigValues,
@@ -141,7 +142,7 @@ beforeAll(async () => {
     await setConfigValues(mesh, {
         "istio-mesh:gateways": JSON.stringify(gateways.filter((g) => g.kind === "ingress")),
         "istio-mesh:cni": JSON.stringify({ enabled: false }),
-        "istio-mesh:addons": JSON.stringify({ prometheus: false, grafana: false, kiali: false, jaeger: false }),
+        "istio-mesh:addons": NO_ADDONS,
     });
     const up = await mesh.up(quiet);
     expect(up.summary.result).toBe("succeeded");

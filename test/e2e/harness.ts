@@ -82,6 +82,9 @@ export async function freshStack(
     return stack;
 }
 
+/** `istio-mesh:addons` with every addon off, whatever the profile turns on. */
+export const NO_ADDONS = JSON.stringify({ prometheus: false, grafana: false, kiali: false, jaeger: false });
+
 /**
  * The local stack's smallest control plane: istiod and the CRDs, no gateways, CNI,
  * addons or Gateway API CRDs. For suites about something other than those
@@ -92,7 +95,7 @@ export const MINIMAL_MESH: Record<string, string> = {
     "istio-mesh:profile": "minimal",
     "istio-mesh:cni": JSON.stringify({ enabled: false }),
     "istio-mesh:gateways": "[]",
-    "istio-mesh:addons": "{}",
+    "istio-mesh:addons": NO_ADDONS,
     "istio-mesh:gatewayApi": JSON.stringify({ enabled: false }),
 };
 

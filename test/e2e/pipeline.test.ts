@@ -109,11 +109,7 @@ beforeAll(async () => {
     // The scripts are under test, not the mesh: its smallest control plane will do,
     // with demo's istiod (no autoscaler, so its replica count is the stack's and a
     // hand `kubectl scale` is drift).
-    await setConfigValues(stack, {
-        ...MINIMAL_MESH,
-        "istio-mesh:profile": "demo",
-        "istio-mesh:addons": JSON.stringify({ prometheus: false, grafana: false, kiali: false, jaeger: false }),
-    });
+    await setConfigValues(stack, { ...MINIMAL_MESH, "istio-mesh:profile": "demo" });
     // What an earlier, interrupted run may have left.
     await stack.cancel().catch(() => undefined);
     await stack.destroy({ onOutput: () => undefined });
