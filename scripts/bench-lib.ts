@@ -44,6 +44,11 @@ export function machineBusySeconds(): number {
     return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
 }
 
+/** The pids of the processes running now. */
+function processIds(): string[] {
+    return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+}
+
 /** What a process is, for the CPU table: its program, and for Node.js the script it runs. */
 function processLabel(cmdline: string[]): string {
     const program = path.basename(cmdline[0] ?? "?");
@@ -65,7 +70,7 @@ export async function cpuByProcess<T>(fn: () => Promise<T>): Promise<[T, [string
     const first = new Map<string, number>();
     const last = new Map<string, { label: string; ticks: number }>();
     const sample = (initial: boolean) => {
-        for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        for (const pid of processIds()) {
             try {
                 const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
                 const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -131,7 +136,7 @@ export function pulumiWithPeakMemory(
         });
         let peakKb = 0;
         const poll = setInterval(() => {
-            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+            for (const pid of processIds()) {
                 try {
                     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
                     if (!cmdline.includes("@pulumi/pulumi/cmd/run")) continue;
