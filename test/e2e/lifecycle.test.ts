@@ -294,6 +294,8 @@ afterAll(async () => {
     if (stack) {
         await stack.destroy(quiet).catch(() => undefined);
         for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
+        // Kept on destroy like Istio's: the next suite applies its own.
+        removeGatewayApiCrds();
         await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
     }
     kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found");
