@@ -33,6 +33,30 @@ export interface KubeObject {
     };
 }
 
+/** The parts of a Deployment, StatefulSet or DaemonSet that rollouts, restarts and `npm run status` read. */
+export interface WorkloadObject extends KubeObject {
+    kind: string;
+    spec?: {
+        replicas?: number;
+        selector?: { matchLabels?: Record<string, string> };
+        updateStrategy?: { type?: string };
+        template?: { spec?: { containers?: { name: string; image?: string }[] } };
+    };
+    status?: {
+        observedGeneration?: number;
+        replicas?: number;
+        readyReplicas?: number;
+        updatedReplicas?: number;
+        availableReplicas?: number;
+        currentRevision?: string;
+        updateRevision?: string;
+        desiredNumberScheduled?: number;
+        numberReady?: number;
+        numberAvailable?: number;
+        updatedNumberScheduled?: number;
+    };
+}
+
 export class KubeError extends Error {
     constructor(
         message: string,

@@ -3,7 +3,7 @@
 // batches with a readiness wait between them. The pure parts (plan, readiness)
 // are tested without a cluster; `migrateNamespace` runs inside `pulumi up` (see
 // sidecarMigration.ts) and `npm run status` reads the same plan.
-import { KubeClient, KubeconfigSource, KubeObject } from "./kube";
+import { KubeClient, KubeconfigSource, KubeObject, WorkloadObject } from "./kube";
 
 /** The pod annotation the injector writes; its `revision` names the control plane that injected the sidecar. */
 export const SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status";
@@ -15,27 +15,6 @@ export type RestartableKind = "Deployment" | "StatefulSet" | "DaemonSet";
 export interface PodObject extends KubeObject {
     spec?: { containers?: { name: string; image?: string }[] };
     status?: { phase?: string; conditions?: { type: string; status: string }[] };
-}
-
-export interface WorkloadObject extends KubeObject {
-    kind: string;
-    spec?: {
-        replicas?: number;
-        selector?: { matchLabels?: Record<string, string> };
-        updateStrategy?: { type?: string };
-    };
-    status?: {
-        observedGeneration?: number;
-        replicas?: number;
-        readyReplicas?: number;
-        updatedReplicas?: number;
-        availableReplicas?: number;
-        currentRevision?: string;
-        updateRevision?: string;
-        desiredNumberScheduled?: number;
-        numberAvailable?: number;
-        updatedNumberScheduled?: number;
-    };
 }
 
 /** The revision whose injector gave the pod its sidecar ("default" for the unnamed one), or undefined without a sidecar. */

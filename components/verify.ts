@@ -1,32 +1,12 @@
 // Compares what the stack says it installed with what the cluster runs, like
 // `istioctl verify-install`. Pure: the status command feeds it kubectl output.
+import type { WorkloadObject } from "./kube";
 import type { ComponentVersion } from "./mesh";
 
 /** The workload whose readiness tells whether a component is up; each component declares its own. */
 export interface StatusWorkload {
     kind: "Deployment" | "DaemonSet";
     name: string;
-}
-
-/** The parts of a Deployment or DaemonSet the verdict is based on. */
-export interface WorkloadObject {
-    kind: string;
-    metadata: { name: string; namespace?: string; generation?: number; labels?: Record<string, string> };
-    spec: {
-        replicas?: number;
-        selector?: { matchLabels?: Record<string, string> };
-        template: { spec: { containers: { name: string; image: string }[] } };
-    };
-    status?: {
-        observedGeneration?: number;
-        replicas?: number;
-        readyReplicas?: number;
-        updatedReplicas?: number;
-        availableReplicas?: number;
-        desiredNumberScheduled?: number;
-        numberReady?: number;
-        updatedNumberScheduled?: number;
-    };
 }
 
 export interface CrdObject {
@@ -62,7 +42,7 @@ export function workloadReadiness(w: WorkloadObject): { ready: number; desired: 
             complete: current && desired > 0 && ready === desired && (s.updatedNumberScheduled ?? 0) === desired,
         };
     }
-    const desired = w.spec.replicas ?? 1;
+    const desired = w.spec?.replicas ?? 1;
     const ready = s.readyReplicas ?? 0;
     const complete =
         current && ready >= desired && (s.updatedReplicas ?? 0) >= desired && (s.replicas ?? 0) === desired;
@@ -112,7 +92,7 @@ export function assessInstallation(
             return { component: c.component, workload: label, version: "-", ready: "-", ok: false, problem: "missing" };
         const r = workloadReadiness(w);
         const istioVersion = w.metadata.labels?.["app.kubernetes.io/version"];
-        const image = w.spec.template.spec.containers[0]?.image ?? "";
+        const image = w.spec?.template?.spec?.containers?.[0]?.image ?? "";
         // Addons are third-party images; only Istio's own charts carry the release label.
         const isIstioChart = c.chart !== "addon manifest";
         const version = isIstioChart ? (istioVersion ?? imageTag(image)) : imageTag(image);

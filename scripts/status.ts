@@ -1,7 +1,7 @@
 // `npm run status`: what the stack installed, at which versions, and whether it is
 // ready, read from the stack's outputs and checked against the cluster.
 import { execFileSync } from "child_process";
-import type { KubeObject } from "../components/kube";
+import type { KubeObject, WorkloadObject } from "../components/kube";
 import type { ComponentVersion } from "../components/mesh";
 import type { PodObject } from "../components/migration";
 import { revisionReport, RevisionReportInput } from "../components/revisionReport";
@@ -12,7 +12,6 @@ import {
     labelSelector,
     ReadyProbe,
     withReadyProbe,
-    WorkloadObject,
 } from "../components/verify";
 
 function flag(name: string): string | undefined {
@@ -37,7 +36,7 @@ function kubectlItems<T>(...args: string[]): T[] {
 /** Asks every pod of an istiod Deployment for /ready through the API server's pod proxy (RBAC: pods/proxy). */
 function probeIstiod(deployment: WorkloadObject): ReadyProbe {
     const namespace = deployment.metadata.namespace ?? "default";
-    const selector = labelSelector(deployment.spec.selector?.matchLabels);
+    const selector = labelSelector(deployment.spec?.selector?.matchLabels);
     const pods = kubectlItems<{ metadata: { name: string } }>("pods", "-n", namespace, "-l", selector);
     const probe: ReadyProbe = { pods: pods.length, answered: 0 };
     for (const pod of pods) {

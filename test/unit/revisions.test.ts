@@ -1,7 +1,8 @@
 // Canary revisions without a cluster: how the config reads, what a tag's webhook
 // selects, which workloads a migration restarts, and what a refused removal says.
 import { injectionLabels } from "../../components/injectionLabel";
-import { planMigration, PodObject, rolloutComplete, WorkloadObject } from "../../components/migration";
+import type { WorkloadObject } from "../../components/kube";
+import { planMigration, PodObject, rolloutComplete } from "../../components/migration";
 import { revisionReport } from "../../components/revisionReport";
 import { revisionTagWebhooks } from "../../components/revisionTag";
 import { removalRefusal } from "../../components/revisionUsage";

@@ -1,5 +1,6 @@
 import type { ComponentVersion } from "../../components/mesh";
-import { assessInstallation, CrdObject, formatStatus, withReadyProbe, WorkloadObject } from "../../components/verify";
+import type { WorkloadObject } from "../../components/kube";
+import { assessInstallation, CrdObject, formatStatus, withReadyProbe } from "../../components/verify";
 
 const istiod: ComponentVersion = {
     component: "istiod",
