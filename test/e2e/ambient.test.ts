@@ -8,11 +8,11 @@
 // the same preview; destroy keeps the CRDs and the namespaces; newer CRDs of
 // someone else are left alone. Steps run in order and share one stack.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "child_process";
 import * as path from "path";
 import { DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL } from "../../components/ambientDataPlane";
 import { BUNDLE_VERSION_ANNOTATION, OWNER_ANNOTATION } from "../../components/gatewayApiPlan";
 import {
+    applyUserDeployment,
     artifactsDir,
     freshStack,
     kubeconfig,
@@ -112,24 +112,6 @@ function removeGatewayApi(): void {
 
 function namespaceLabels(ns: string): Record<string, string> {
     return kubectlJson("namespace", ns).metadata.labels ?? {};
-}
-
-/** A user's Deployment of two pods in `ns`, created after the namespace was labelled. */
-function createApp(ns: string): void {
-    const manifest = {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: APP, namespace: ns },
-        spec: {
-            replicas: 2,
-            selector: { matchLabels: { app: APP } },
-            template: {
-                metadata: { labels: { app: APP } },
-                spec: { containers: [{ name: APP, image: "docker.io/istio/examples-bookinfo-ratings-v1:1.20.2" }] },
-            },
-        },
-    };
-    execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: JSON.stringify(manifest) });
 }
 
 /** The container names of each pod of the app in `ns`, once there are two Running pods. */
@@ -251,8 +233,9 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
         expect(namespaceLabels(SIDECAR_NS)[DATAPLANE_MODE_LABEL]).toBeUndefined();
 
         // New pods: a sidecar in the injection namespace (istiod's injector answers), none in the ambient one.
-        createApp(SIDECAR_NS);
-        createApp(AMBIENT_NS);
+        // Created after the namespaces were labelled, so the injector sees them.
+        for (const ns of [SIDECAR_NS, AMBIENT_NS])
+            applyUserDeployment(ns, APP, { image: "docker.io/istio/examples-bookinfo-ratings-v1:1.20.2" });
         const sidecar = await step("2. app pods (sidecar namespace)", () => appContainers(SIDECAR_NS));
         const ambient = await step("2. app pods (ambient namespace)", () => appContainers(AMBIENT_NS));
         for (const containers of sidecar) expect(containers).toContain("istio-proxy");

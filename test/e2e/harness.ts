@@ -43,6 +43,25 @@ export function exists(...args: string[]): boolean {
     }
 }
 
+/** A user's Deployment `name` of two pods, as a user creates it: `kubectl apply`, outside any stack. */
+export function applyUserDeployment(
+    namespace: string,
+    name: string,
+    container: { image: string; command?: string[] },
+): void {
+    const manifest = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace },
+        spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, ...container }] } },
+        },
+    };
+    execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: JSON.stringify(manifest) });
+}
+
 export function saveArtifact(name: string, text: string): string {
     fs.mkdirSync(artifactsDir, { recursive: true });
     const file = path.join(artifactsDir, name);

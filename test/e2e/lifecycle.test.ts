@@ -10,6 +10,7 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
+    applyUserDeployment,
     cliEnv,
     exists,
     freshStack,
@@ -135,23 +136,6 @@ function waitForPods(app: string, namespace: string, container: string, image: s
         const pods = podContainers(app, namespace);
         return pods.length === count && pods.every((p) => p.containers[container] === image) ? pods : undefined;
     });
-}
-
-function createApp(): void {
-    const manifest = {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: APP, namespace: APP_NS },
-        spec: {
-            replicas: 2,
-            selector: { matchLabels: { app: APP } },
-            template: {
-                metadata: { labels: { app: APP } },
-                spec: { containers: [{ name: APP, image: "curlimages/curl:8.11.1", command: ["sleep", "infinity"] }] },
-            },
-        },
-    };
-    execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: JSON.stringify(manifest) });
 }
 
 /** A VirtualService for the runbook's checks; `regex` lets a test make it invalid. */
@@ -437,7 +421,7 @@ describe("lifecycle on the local cluster", () => {
         expect(restored.metadata.managedFields.map((m: { manager: string }) => m.manager)).toContain("pilot-discovery");
 
         // Injection: a user's Deployment in the labelled namespace comes back with the sidecar.
-        createApp();
+        applyUserDeployment(APP_NS, APP, { image: "curlimages/curl:8.11.1", command: ["sleep", "infinity"] });
         const pods = await step("3. workload injected", () =>
             waitForPods(APP, APP_NS, "istio-proxy", "docker.io/istio/proxyv2:1.29.6", 2),
         );
