@@ -19,8 +19,7 @@ stack="${1:-}"
 ci_stack "$stack"
 ci_build || exit 2
 
-pulumi preview --stack "$stack" --refresh --expect-no-changes --diff --color never --suppress-progress \
-  --event-log "$CI_OUT/drift-$stack.events.jsonl" >"$CI_OUT/drift-$stack.txt" 2>&1
+ci_pulumi drift "$stack" preview --refresh --expect-no-changes
 code=$?
 read -r changes _violations errors <<<"$(ci_summarize drift "$stack" "$code")"
 if [[ $code -eq 0 ]]; then

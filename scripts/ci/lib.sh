@@ -78,6 +78,25 @@ ci_build() {
   npm run --silent build
 }
 
+# ci_gated STACK: the checks before a preview or an update under the policy
+# pack: the stack (ci_stack), the build, and the pack, whose absolute path it
+# puts in CI_POLICY_PACK.
+ci_gated() {
+  ci_stack "$1"
+  CI_POLICY_PACK="$(ci_policy_pack)" || exit 2
+  ci_build || exit 2
+}
+
+# ci_pulumi KIND STACK ARG...: `pulumi ARG...` of STACK with the diff, its text
+# in $CI_OUT/KIND-STACK.txt and the engine's events in KIND-STACK.events.jsonl
+# (what ci_summarize reads). Returns pulumi's exit status.
+ci_pulumi() {
+  local kind="$1" stack="$2"
+  shift 2
+  pulumi "$@" --stack "$stack" --diff --color never --suppress-progress \
+    --event-log "$CI_OUT/$kind-$stack.events.jsonl" >"$CI_OUT/$kind-$stack.txt" 2>&1
+}
+
 # ci_summarize KIND STACK EXIT_CODE: writes $CI_OUT/KIND-STACK.md from the event
 # log and the text output, appends it to the job summary on GitHub, and prints
 # "<changes> <violations> <errors>" for the caller.

@@ -17,12 +17,9 @@ set -uo pipefail
 # shellcheck source=scripts/ci/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 stack="${1:-}"
-ci_stack "$stack"
-pack="$(ci_policy_pack)" || exit 2
-ci_build || exit 2
+ci_gated "$stack"
 
-pulumi preview --stack "$stack" --refresh --diff --color never --suppress-progress \
-  --policy-pack "$pack" --event-log "$CI_OUT/preview-$stack.events.jsonl" >"$CI_OUT/preview-$stack.txt" 2>&1
+ci_pulumi preview "$stack" preview --refresh --policy-pack "$CI_POLICY_PACK"
 code=$?
 read -r changes violations errors <<<"$(ci_summarize preview "$stack" "$code")"
 echo "preview of $stack: $changes resources to change, $violations policy violations, $errors errors (pulumi exit $code); $CI_OUT/preview-$stack.{txt,md}"

@@ -13,12 +13,9 @@ set -uo pipefail
 # shellcheck source=scripts/ci/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 stack="${1:-}"
-ci_stack "$stack"
-pack="$(ci_policy_pack)" || exit 2
-ci_build || exit 2
+ci_gated "$stack"
 
-pulumi up --stack "$stack" --yes --refresh --diff --color never --suppress-progress \
-  --policy-pack "$pack" --event-log "$CI_OUT/up-$stack.events.jsonl" >"$CI_OUT/up-$stack.txt" 2>&1
+ci_pulumi up "$stack" up --yes --refresh --policy-pack "$CI_POLICY_PACK"
 code=$?
 read -r changes violations errors <<<"$(ci_summarize up "$stack" "$code")"
 echo "up of $stack: $changes resources changed, $violations policy violations, $errors errors (pulumi exit $code); $CI_OUT/up-$stack.{txt,md}"
