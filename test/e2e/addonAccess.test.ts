@@ -5,7 +5,7 @@
 // `istioctl analyze` finds nothing wrong. (No traffic flows on the local cluster,
 // so the policies are proved accepted and attached, not enforced.)
 import { Stack } from "@pulumi/pulumi/automation";
-import { freshStack, istioctl, kubeconfig, kubectlJson, projectDir, requireCluster } from "./harness";
+import { freshStack, istioctl, kubectlJson, projectDir, requireCluster } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -16,28 +16,28 @@ let stack: Stack;
 
 beforeAll(async () => {
     requireCluster();
-    stack = await freshStack(projectDir, STACK);
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig },
-        "istio-mesh:version": { value: "1.29.6" },
-        "istio-mesh:profile": { value: "minimal" },
-        "istio-mesh:injectionNamespaces": { value: "[]" },
-        "istio-mesh:gateways": {
-            value: JSON.stringify([{ name: "istio-ingressgateway", kind: "ingress", serviceType: "NodePort" }]),
+    stack = await freshStack(projectDir, STACK, {
+        config: {
+            "istio-mesh:version": { value: "1.29.6" },
+            "istio-mesh:profile": { value: "minimal" },
+            "istio-mesh:injectionNamespaces": { value: "[]" },
+            "istio-mesh:gateways": {
+                value: JSON.stringify([{ name: "istio-ingressgateway", kind: "ingress", serviceType: "NodePort" }]),
+            },
+            "istio-mesh:addons": {
+                value: JSON.stringify({
+                    grafana: true,
+                    expose: {
+                        mode: "host",
+                        domain: "mesh.example.com",
+                        tls: { insecureHttp: true },
+                        sourceRanges: ["203.0.113.0/24", "2001:db8::/32"],
+                        jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
+                    },
+                }),
+            },
+            "istio-mesh:grafanaAdminPassword": { value: "e2e-grafana-admin-password", secret: true },
         },
-        "istio-mesh:addons": {
-            value: JSON.stringify({
-                grafana: true,
-                expose: {
-                    mode: "host",
-                    domain: "mesh.example.com",
-                    tls: { insecureHttp: true },
-                    sourceRanges: ["203.0.113.0/24", "2001:db8::/32"],
-                    jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
-                },
-            }),
-        },
-        "istio-mesh:grafanaAdminPassword": { value: "e2e-grafana-admin-password", secret: true },
     });
     await stack.destroy(quiet).catch(() => undefined);
 }, 600_000);

@@ -15,7 +15,6 @@ import {
     applyUserDeployment,
     artifactsDir,
     freshStack,
-    kubeconfig,
     kubectl,
     kubectlJson,
     projectDir,
@@ -136,11 +135,11 @@ async function setConfig(values: Record<string, unknown>): Promise<void> {
 
 beforeAll(async () => {
     requireCluster();
-    stack = await freshStack(projectDir, STACK);
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig },
-        "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-        "istio-mesh:addonSource": { value: "../shared/istio/{version}/addons" },
+    stack = await freshStack(projectDir, STACK, {
+        config: {
+            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
+            "istio-mesh:addonSource": { value: "../shared/istio/{version}/addons" },
+        },
     });
     await setConfig({
         version: "1.29.6",

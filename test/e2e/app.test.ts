@@ -133,9 +133,10 @@ beforeAll(async () => {
     // A Gateway API install as Istio's docs do it, before istiod starts.
     kubectl("apply", "--server-side", "-f", GATEWAY_API_CRDS);
     if (!exists("namespace", NS)) kubectl("create", "namespace", NS);
-    mesh = await freshStack(projectDir, MESH_STACK, path.join(projectDir, "Pulumi.local.yaml"));
-    await mesh.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
-    await mesh.setConfig("istio-mesh:injectionNamespaces", { value: JSON.stringify([NS]) });
+    mesh = await freshStack(projectDir, MESH_STACK, {
+        configFile: path.join(projectDir, "Pulumi.local.yaml"),
+        config: { "istio-mesh:injectionNamespaces": { value: JSON.stringify([NS]) } },
+    });
     // The applications need istiod and the ingress gateway: the addons, CNI and the
     // egress gateway are not this suite's to test, and would only make it slower.
     const gateways = localStackConfig()["istio-mesh:gateways"] as { kind: string }[];
@@ -147,9 +148,10 @@ beforeAll(async () => {
     const up = await mesh.up(quiet);
     expect(up.summary.result).toBe("succeeded");
 
-    app = await freshStack(appDir, APP_STACK, path.join(appDir, "Pulumi.local.yaml"));
-    await app.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
-    await app.setConfig("istio-mesh-app:meshStack", { value: `organization/istio-mesh/${MESH_STACK}` });
+    app = await freshStack(appDir, APP_STACK, {
+        configFile: path.join(appDir, "Pulumi.local.yaml"),
+        config: { "istio-mesh-app:meshStack": { value: `organization/istio-mesh/${MESH_STACK}` } },
+    });
 }, 900_000);
 
 afterAll(async () => {

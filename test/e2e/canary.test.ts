@@ -9,7 +9,6 @@ import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import {
     exists,
     freshStack,
-    kubeconfig,
     kubectl,
     kubectlJson,
     localIstiods,
@@ -161,15 +160,15 @@ function istioCrds(): string[] {
 }
 
 async function cleanSlate(): Promise<void> {
-    stack = await freshStack(projectDir, STACK);
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig },
-        "istio-mesh:profile": { value: "minimal" },
-        "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-        // Revisions, tags and sidecars are under test; the Gateway API CRDs and their
-        // move with the Istio minor are the ambient suite's.
-        "istio-mesh:gatewayApi": { value: JSON.stringify({ enabled: false }) },
-        "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
+    stack = await freshStack(projectDir, STACK, {
+        config: {
+            "istio-mesh:profile": { value: "minimal" },
+            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
+            // Revisions, tags and sidecars are under test; the Gateway API CRDs and their
+            // move with the Istio minor are the ambient suite's.
+            "istio-mesh:gatewayApi": { value: JSON.stringify({ enabled: false }) },
+            "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
+        },
     });
     await stack.cancel().catch(() => undefined);
     await stack.destroy(quiet).catch(() => undefined);

@@ -1,6 +1,6 @@
 // Shared by the end-to-end tests: the real Pulumi CLI through the Automation API,
 // and kubectl against the local cluster to check what the engine claims.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -69,9 +69,18 @@ export function saveArtifact(name: string, text: string): string {
     return file;
 }
 
-/** Environment for the CLI: everything of ours (PATH, PULUMI_HOME, backend, passphrase) plus no colour. */
+/**
+ * Environment for the CLI: everything of ours (PATH, PULUMI_HOME, backend,
+ * passphrase), no confirmations, and no copy of the whole state in
+ * .pulumi-state/.pulumi/backups before each update: the suites' stacks are
+ * throwaway, and those copies grew the project's state folder by hundreds of MB a run.
+ */
 export function cliEnv(): Record<string, string> {
-    return { ...(process.env as Record<string, string>), PULUMI_SKIP_CONFIRMATIONS: "true" };
+    return {
+        ...(process.env as Record<string, string>),
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+        PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true",
+    };
 }
 
 /**
@@ -84,20 +93,24 @@ export function cliEnv(): Record<string, string> {
  * update and recovers it, runs as users do, with them.
  */
 export interface FreshStackOptions {
+    /** A stack file whose settings the stack starts with (copied to Pulumi.<stack>.yaml). */
+    configFile?: string;
+    /**
+     * Settings for a stack on the local cluster: set after the config file's, beside
+     * `kubernetes:kubeconfig`, which they come with. Without them the stack gets no
+     * kubeconfig.
+     */
+    config?: ConfigMap;
     /** Save the state after every step, as the CLI does by default. @default false */
     intermediateCheckpoints?: boolean;
 }
 
-/** A stack of a project directory, created fresh with the given config file's settings. */
-export async function freshStack(
-    workDir: string,
-    stackName: string,
-    configFile?: string,
-    options: FreshStackOptions = {},
-): Promise<Stack> {
-    if (configFile) fs.copyFileSync(configFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
+/** A stack of a project directory, created fresh (or selected) with the given settings. */
+export async function freshStack(workDir: string, stackName: string, options: FreshStackOptions = {}): Promise<Stack> {
+    if (options.configFile) fs.copyFileSync(options.configFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
     const envVars = options.intermediateCheckpoints ? cliEnv() : { ...cliEnv(), PULUMI_SKIP_CHECKPOINTS: "true" };
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars });
+    if (options.config) await stack.setAllConfig({ "kubernetes:kubeconfig": { value: kubeconfig }, ...options.config });
     return stack;
 }
 

@@ -255,10 +255,11 @@ async function setLocalComponents(): Promise<void> {
 
 /** Removes what an earlier, interrupted run of this suite may have left. */
 async function cleanSlate(): Promise<void> {
-    stack = await freshStack(projectDir, STACK, path.join(projectDir, "Pulumi.local.yaml"), {
+    stack = await freshStack(projectDir, STACK, {
+        configFile: path.join(projectDir, "Pulumi.local.yaml"),
+        config: {},
         intermediateCheckpoints: true,
     });
-    await stack.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
     await stack.cancel().catch(() => undefined);
     await stack.refresh({ ...quiet, clearPendingCreates: true }).catch(() => undefined);
     await stack.destroy(quiet);

@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exists, freshStack, kubeconfig, kubectl, kubectlJson, projectDir, requireCluster } from "./harness";
+import { exists, freshStack, kubectl, kubectlJson, projectDir, requireCluster } from "./harness";
 
 jest.setTimeout(900_000);
 
@@ -80,14 +80,14 @@ function pluginCaFiles(): string {
 
 /** A fresh stack: istiod alone, no namespace labelled. */
 async function newStack(): Promise<Stack> {
-    const s = await freshStack(projectDir, STACK);
-    await s.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig },
-        "istio-mesh:version": { value: "1.29.6" },
-        "istio-mesh:profile": { value: "minimal" },
-        "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-        "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
-        "istio-mesh:injectionNamespaces": { value: "[]" },
+    const s = await freshStack(projectDir, STACK, {
+        config: {
+            "istio-mesh:version": { value: "1.29.6" },
+            "istio-mesh:profile": { value: "minimal" },
+            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
+            "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
+            "istio-mesh:injectionNamespaces": { value: "[]" },
+        },
     });
     return s;
 }

@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { freshStack, kubeconfig, projectDir, requireCluster } from "./harness";
+import { freshStack, projectDir, requireCluster } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -131,13 +131,13 @@ test("a program outside the repository installs the packed package, compiles aga
     );
     expect(fs.existsSync(path.join(program, "index.js"))).toBe(true);
 
-    const stack = await freshStack(program, STACK);
-    await stack.setAllConfig({
-        "kubernetes:kubeconfig": { value: kubeconfig },
-        "istio-mesh:version": { value: VERSION },
-        "istio-mesh:profile": { value: "demo" },
-        "istio-mesh:chartSource": { value: `${shared}/{version}/charts` },
-        "istio-mesh:addonSource": { value: `${shared}/{version}/addons` },
+    const stack = await freshStack(program, STACK, {
+        config: {
+            "istio-mesh:version": { value: VERSION },
+            "istio-mesh:profile": { value: "demo" },
+            "istio-mesh:chartSource": { value: `${shared}/{version}/charts` },
+            "istio-mesh:addonSource": { value: `${shared}/{version}/addons` },
+        },
     });
     const creates: string[] = [];
     const errors: string[] = [];

@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+    cliEnv,
     exists,
     freshStack,
-    kubeconfig,
     kubectl,
     kubectlJson,
     MINIMAL_MESH,
@@ -77,7 +77,7 @@ function ci(script: string, pack: string, stackName = STACK, env: Record<string,
     const r = spawnSync("bash", [path.join(projectDir, "scripts/ci", script), stackName], {
         encoding: "utf8",
         env: {
-            ...process.env,
+            ...cliEnv(),
             ISTIO_MESH_POLICY_PACK: pack,
             ISTIO_MESH_CI_OUT: out,
             // As in every suite but the lifecycle (harness.ts, freshStack): the scripts
@@ -104,8 +104,7 @@ beforeAll(async () => {
     out = path.join(tmp, "out");
     blocking = policyPack("blocking-pack", "mandatory");
     advisory = policyPack("advisory-pack", "advisory");
-    stack = await freshStack(projectDir, STACK, path.join(projectDir, "Pulumi.local.yaml"));
-    await stack.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
+    stack = await freshStack(projectDir, STACK, { configFile: path.join(projectDir, "Pulumi.local.yaml"), config: {} });
     // The scripts are under test, not the mesh: its smallest control plane will do,
     // with demo's istiod (no autoscaler, so its replica count is the stack's and a
     // hand `kubectl scale` is drift).

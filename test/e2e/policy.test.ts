@@ -39,7 +39,7 @@ interface PreviewResult {
 async function previewWithPolicy(stackName: string, config: string, policyConfig?: string): Promise<PreviewResult> {
     const configFile = path.join(os.tmpdir(), `Pulumi.${stackName}.yaml`);
     fs.writeFileSync(configFile, config);
-    const stack = await freshStack(projectDir, stackName, configFile);
+    const stack = await freshStack(projectDir, stackName, { configFile });
     try {
         const args = ["preview", "--stack", stackName, "--non-interactive", "--policy-pack", policyDir];
         if (policyConfig) args.push("--policy-pack-config", policyConfig);

@@ -2,14 +2,13 @@
 // Kubernetes provider create a Namespace and a Deployment on the local cluster,
 // the Deployment becomes Available, and destroy removes both.
 import * as path from "path";
-import { exists, freshStack, kubeconfig, kubectlJson, requireCluster } from "./harness";
+import { exists, freshStack, kubectlJson, requireCluster } from "./harness";
 
 const workDir = path.join(__dirname, "smoke-program");
 
 test("pulumi up creates an Available Deployment; destroy removes it and its namespace", async () => {
     requireCluster();
-    const stack = await freshStack(workDir, "smoke");
-    await stack.setConfig("kubernetes:kubeconfig", { value: kubeconfig });
+    const stack = await freshStack(workDir, "smoke", { config: {} });
     try {
         const up = await stack.up({ onOutput: () => undefined });
         expect(up.summary.result).toBe("succeeded");
