@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonExposure, isRemoteSource } from "./config";
 import {
-    chainTransforms,
     GRAFANA_ADMIN_SECRET_KEYS,
     grafanaAdminFromSecret,
     grafanaWithoutAnonymousAccess,
@@ -11,6 +10,7 @@ import {
     ownDeclaredFields,
     prometheusWithoutLifecycleApi,
     skipServiceSettleWait,
+    withChildTransforms,
 } from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
@@ -104,20 +104,15 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             "istio-mesh:index:ObservabilityAddons",
             name,
             {},
-            {
-                ...opts,
-                transforms: [
-                    ...(opts?.transforms ?? []),
-                    chainTransforms(
-                        ownDeclaredFields,
-                        skipServiceSettleWait,
-                        ...(grafanaPassword !== undefined ? [grafanaAdminFromSecret(GRAFANA_ADMIN_SECRET)] : []),
-                        ...(requireLogin
-                            ? [grafanaWithoutAnonymousAccess, kialiTokenLogin, prometheusWithoutLifecycleApi]
-                            : []),
-                    ),
-                ],
-            },
+            withChildTransforms(
+                opts,
+                ownDeclaredFields,
+                skipServiceSettleWait,
+                ...(grafanaPassword !== undefined ? [grafanaAdminFromSecret(GRAFANA_ADMIN_SECRET)] : []),
+                ...(requireLogin
+                    ? [grafanaWithoutAnonymousAccess, kialiTokenLogin, prometheusWithoutLifecycleApi]
+                    : []),
+            ),
         );
         if (requireLogin && args.addons.includes("grafana") && grafanaPassword === undefined) {
             // Without anonymous access, the manifest's admin/admin would be the way in.

@@ -6,10 +6,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 import {
-    chainTransforms,
     ignoreIstiodOwnedWebhookFields,
     ownDeclaredFields,
     skipServiceSettleWait,
+    withChildTransforms,
 } from "./transforms";
 import { chartLocation, IstioChart, Values } from "./values";
 
@@ -41,17 +41,13 @@ export function istioChart(
             namespace: args.namespace,
             values: args.values,
         },
-        {
-            ...opts,
-            transforms: [
-                chainTransforms(
-                    ownDeclaredFields,
-                    ignoreIstiodOwnedWebhookFields,
-                    skipServiceSettleWait,
-                    ...(args.transforms ?? []),
-                ),
-            ],
-        },
+        withChildTransforms(
+            opts,
+            ownDeclaredFields,
+            ignoreIstiodOwnedWebhookFields,
+            skipServiceSettleWait,
+            ...(args.transforms ?? []),
+        ),
     );
 }
 

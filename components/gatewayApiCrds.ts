@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { expandSource, GATEWAY_API_MANIFEST, isRemoteSource } from "./config";
 import { OWNER_ANNOTATION } from "./gatewayApiPlan";
-import { chainTransforms, CRD_TYPE, ownDeclaredFields, retainCrds } from "./transforms";
+import { CRD_TYPE, ownDeclaredFields, retainCrds, withChildTransforms } from "./transforms";
 
 export interface GatewayApiCrdsArgs {
     /** The Gateway API release to apply, e.g. "v1.5.1". */
@@ -70,20 +70,15 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
             "istio-mesh:index:GatewayApiCrds",
             name,
             {},
-            {
-                ...opts,
-                transforms: [
-                    ...(opts?.transforms ?? []),
-                    // Like the charts' children: the stack owns the fields it declares, so CRDs
-                    // a `kubectl apply` left are taken over rather than refused.
-                    chainTransforms(
-                        ownDeclaredFields,
-                        dropCrdStatus,
-                        markOwner(args.owner),
-                        retainCrds(args.retainOnDestroy ?? true),
-                    ),
-                ],
-            },
+            // Like the charts' children: the stack owns the fields it declares, so CRDs
+            // a `kubectl apply` left are taken over rather than refused.
+            withChildTransforms(
+                opts,
+                ownDeclaredFields,
+                dropCrdStatus,
+                markOwner(args.owner),
+                retainCrds(args.retainOnDestroy ?? true),
+            ),
         );
         this.version = args.version;
         const file = new k8s.yaml.v2.ConfigFile(

@@ -118,6 +118,17 @@ export function chainTransforms(...transforms: pulumi.ResourceTransform[]): pulu
     };
 }
 
+/**
+ * `opts` with `transforms` chained (chainTransforms) after the ones it already has:
+ * the options of a component or chart whose children all go through them.
+ */
+export function withChildTransforms<T extends pulumi.ResourceOptions>(
+    opts: T | undefined,
+    ...transforms: pulumi.ResourceTransform[]
+): T {
+    return { ...opts, transforms: [...(opts?.transforms ?? []), chainTransforms(...transforms)] } as T;
+}
+
 // The release's addon manifests are demo-grade: each transform below removes one
 // way in for someone who reaches an exposed addon. They match the manifests'
 // objects by kind and name, so an addon release that renames them is left as it is
