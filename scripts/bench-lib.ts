@@ -18,14 +18,20 @@ export function benchCluster(clusterDir: string) {
             maxBuffer: 256 * 1024 * 1024,
             input: opts.input,
             stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", opts.quiet ? "pipe" : "inherit"],
-            env: { ...process.env, KUBECONFIG: kubeconfig },
+            // The benchmark's stacks are throwaway: no copy of their state in
+            // .pulumi-state/.pulumi/backups before each of their many updates.
+            env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true" },
         });
     const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
-    /** Istio's CRDs are kept by every uninstall path; a fresh install needs them gone. */
+    /**
+     * Istio's and the Gateway API's CRDs are kept by every uninstall path; a fresh
+     * install needs them gone, or the next run would find CRDs of a stack that no
+     * longer exists and leave them instead of installing its own.
+     */
     const purgeCrds = () => {
         const crds = kubectl("get", "crd", "-o", "name")
             .split("\n")
-            .filter((n) => n.endsWith(".istio.io"));
+            .filter((n) => n.endsWith(".istio.io") || n.endsWith(".gateway.networking.k8s.io"));
         if (crds.length > 0) kubectl("delete", "--wait=true", ...crds);
     };
     return { clusterDir, kubeconfig, sh, kubectl, purgeCrds };
@@ -132,7 +138,7 @@ export function pulumiWithPeakMemory(
         const child = spawn("pulumi", [...args, "--stack", stack], {
             cwd: projectDir,
             stdio: "ignore",
-            env: { ...process.env, ...env },
+            env: { ...process.env, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true", ...env },
         });
         let peakKb = 0;
         const poll = setInterval(() => {
