@@ -44,6 +44,13 @@ import { labelSelector } from "../components/verify";
 const POLL_MS = 1000;
 /** How long a webhook call may wait for a just-started istiod to listen (kwok marks its pod Ready first). */
 const LISTEN_WAIT_MS = 20000;
+/**
+ * How long a webhook call to an istiod port of a pod address no local istiod
+ * serves yet waits for the reconcile loop to start that istiod or learn its pod's
+ * address: kwok marks a new istiod pod Ready at once, so a stack may call its
+ * webhook before the next pass. Less than the API server's 10 s webhook timeout.
+ */
+const UNKNOWN_POD_WAIT_MS = 8000;
 
 function arg(name: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -359,10 +366,13 @@ function handleConnection(client: net.Socket): void {
 async function route(client: net.Socket, header: string, rest: Buffer): Promise<void> {
     const req = parseConnectRequest(header);
     let target = req ? findTarget(req.host, req.port) : undefined;
-    if (req && !target) {
-        // A pod that just appeared: look once more before refusing.
+    // A pod that just appeared, on one of istiod's ports: wait for the reconcile
+    // loop to start its istiod or learn its address before refusing.
+    const deadline = Date.now() + UNKNOWN_POD_WAIT_MS;
+    while (req && !target && LOCAL_PORT_OF_POD_PORT[req.port] && Date.now() < deadline) {
         for (const r of running.values()) await refreshPodIps(r);
         target = findTarget(req.host, req.port);
+        if (!target) await sleep(250);
     }
     if (!req || !target) {
         log(`egress: refused ${req ? `${req.host}:${req.port}` : JSON.stringify(header.split("\r\n")[0])}`);
