@@ -8,6 +8,13 @@ import { findProjectDir } from "../components/config";
 
 export const projectDir = findProjectDir(__dirname);
 
+/**
+ * The environment of every command the benchmarks run, read when each starts (the
+ * scale mode changes process.env between sizes). Their stacks are throwaway: no
+ * copy of their state in .pulumi-state/.pulumi/backups before each of their many updates.
+ */
+const benchEnv = () => ({ ...process.env, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true" });
+
 /** Commands against the local cluster whose state lives in `clusterDir`. */
 export function benchCluster(clusterDir: string) {
     const kubeconfig = path.join(clusterDir, "kubeconfig");
@@ -18,9 +25,7 @@ export function benchCluster(clusterDir: string) {
             maxBuffer: 256 * 1024 * 1024,
             input: opts.input,
             stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", opts.quiet ? "pipe" : "inherit"],
-            // The benchmark's stacks are throwaway: no copy of their state in
-            // .pulumi-state/.pulumi/backups before each of their many updates.
-            env: { ...process.env, KUBECONFIG: kubeconfig, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true" },
+            env: { ...benchEnv(), KUBECONFIG: kubeconfig },
         });
     const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
     /**
@@ -138,7 +143,7 @@ export function pulumiWithPeakMemory(
         const child = spawn("pulumi", [...args, "--stack", stack], {
             cwd: projectDir,
             stdio: "ignore",
-            env: { ...process.env, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true", ...env },
+            env: { ...benchEnv(), ...env },
         });
         let peakKb = 0;
         const poll = setInterval(() => {

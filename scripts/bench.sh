@@ -28,7 +28,7 @@ esac
 bash "$PROJECT_DIR/scripts/toolchain.sh" up istioctl >/dev/null
 if [[ "$mode" == --scale ]]; then
   # The scale mode starts clusters of its own; the local one is not needed.
-  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
+  build_program
   exec node bin/scripts/bench-scale.js
 fi
 prepare_local_cluster

@@ -46,14 +46,19 @@ if [[ -z "${ISTIO_MESH_RELEASE_MIRROR+set}" && -d "$PROJECT_DIR/../shared/istio"
   export ISTIO_MESH_RELEASE_MIRROR
 fi
 
+# build_program: the npm packages and the program built ahead of time. npm ci
+# builds the program (prepare); a later build catches up with edits.
+build_program() {
+  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
+}
+
 # What `npm run up` and `npm run bench` need before they touch the cluster: the
 # npm packages, the toolchain (seconds when cached) and a running local cluster.
 # With a stack name, its release data (charts, addon manifests) is made local right
 # after the build: a failed download stops the script in seconds, before a toolchain
 # build or a cluster start.
 prepare_local_cluster() {
-  # npm ci builds the program (prepare); a later build catches up with edits.
-  (cd "$PROJECT_DIR" && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
+  build_program
   if [[ -n "${1:-}" ]]; then node "$PROJECT_DIR/bin/scripts/release-data.js" "$1" || return 1; fi
   bash "$PROJECT_DIR/scripts/toolchain.sh" up
   bash "$PROJECT_DIR/scripts/cluster.sh" up >/dev/null
