@@ -68,7 +68,7 @@ export interface ObservabilityAddonsArgs {
      * whose validating webhook must answer before Istio resources are accepted, and the
      * gateway that serves the hosts. The addons themselves wait for nothing. @default []
      */
-    exposureDependsOn?: pulumi.Resource[];
+    exposureDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
      * Run the addons with logins (Grafana without anonymous access, Kiali with token
      * login, Prometheus without its lifecycle API), for an exposure that reaches them

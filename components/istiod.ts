@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioChart } from "./chart";
+import { awaitIstioValidation, clusterProbeDeps } from "./admission";
+import { childNames, istioChart } from "./chart";
 import { RevisionConfig } from "./config";
+import { KubeClient, KubeconfigSource } from "./kube";
 import { Values } from "./values";
 import type { StatusWorkload } from "./verify";
 
@@ -51,4 +53,40 @@ export class Istiod extends pulumi.ComponentResource {
         );
         this.registerOutputs({ revision: this.revision, version: this.version });
     }
+}
+
+/**
+ * Resolves to the first istiod once, in an update, the API server has had a
+ * known-invalid Istio resource denied by every istiod's validating webhook
+ * (admission.ts); in a preview, or for charts that rendered no validating webhook,
+ * at once. What istiod admits depends on it: Istio resources are refused while the
+ * webhook cannot be called, and pods are not injected.
+ */
+export function admissionReady(
+    istiods: Istiod[],
+    namespace: string,
+    cluster: KubeconfigSource,
+): pulumi.Output<pulumi.Resource> {
+    const validators = istiods.map((i) =>
+        childNames(i.chart, k8s.admissionregistration.v1.ValidatingWebhookConfiguration.isInstance).apply((names) =>
+            names.length > 0 ? [i.revision] : [],
+        ),
+    );
+    return pulumi.all(validators).apply(async (perIstiod) => {
+        const revisions = perIstiod.flat();
+        if (!pulumi.runtime.isDryRun() && revisions.length > 0) {
+            const started = Date.now();
+            const attempts = await awaitIstioValidation(
+                { namespace, revisions },
+                clusterProbeDeps(new KubeClient(cluster)),
+            );
+            // Said when the stack had to wait: a window users of the raw charts meet as refused resources.
+            if (attempts > revisions.length) {
+                await pulumi.log.info(
+                    `waited ${Date.now() - started} ms (${attempts} dry runs) for the API server to reach istiod's validating webhook (${revisions.join(", ")})`,
+                );
+            }
+        }
+        return istiods[0] as pulumi.Resource;
+    });
 }

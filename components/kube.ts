@@ -206,7 +206,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
     json: "application/json-patch+json",
 };
 
-/** One cluster's API: get, list, patch and delete by API path (e.g. /apis/apps/v1/namespaces/x/deployments). */
+/** One cluster's API: get, list, create, patch and delete by API path (e.g. /apis/apps/v1/namespaces/x/deployments). */
 export class KubeClient {
     private endpoint?: Endpoint;
 
@@ -227,6 +227,11 @@ export class KubeClient {
         const q = new URLSearchParams(query).toString();
         const list = await this.get<{ items: T[] }>(q ? `${apiPath}?${q}` : apiPath);
         return list?.items ?? [];
+    }
+
+    /** Creates the object; with `dryRun`, the API server admits it (webhooks included) and stores nothing. */
+    async create<T extends object>(apiPath: string, body: unknown, options: { dryRun?: boolean } = {}): Promise<T> {
+        return this.request<T>("POST", options.dryRun ? `${apiPath}?dryRun=All` : apiPath, body);
     }
 
     async patch<T extends object>(apiPath: string, body: unknown, type: PatchType): Promise<T> {

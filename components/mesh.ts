@@ -8,7 +8,7 @@ import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { GatewayApiCrds } from "./gatewayApiCrds";
 import { GatewayApiPlan } from "./gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./injectionLabel";
-import { Istiod } from "./istiod";
+import { admissionReady, Istiod } from "./istiod";
 import { KubeconfigSource } from "./kube";
 import { RevisionTag } from "./revisionTag";
 import { SidecarMigration } from "./sidecarMigration";
@@ -226,9 +226,12 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ),
         );
         const istiod = istiods.get(config.revision) ?? allIstiods[0];
+        // Ready pods are not an answering webhook: what istiod admits (Istio resources,
+        // injected pods) waits until the API server reaches and trusts every istiod.
+        const admitting = admissionReady(allIstiods, config.namespace, args.cluster ?? {});
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
-        const dataPlaneDeps: pulumi.Resource[] = [...allIstiods, ...tags];
+        const dataPlaneDeps: pulumi.Input<pulumi.Resource>[] = [...allIstiods, ...tags, admitting];
         if (config.cni.enabled) {
             // The CNI node agent needs nothing of the control plane to start, so it rolls
             // out while base and istiod do; what runs proxies waits for both.
@@ -279,7 +282,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     exposure: config.addons.exposure,
                     gatewaySelector: exposedBy?.component.selectorLabel,
                     gatewayNamespace: exposedBy?.gateway.namespace,
-                    exposureDependsOn: [istiod, ...(exposedBy ? [exposedBy.component] : [])],
+                    exposureDependsOn: [istiod, admitting, ...(exposedBy ? [exposedBy.component] : [])],
                     requireLogin: exposureRequiresLogin(config.addons.exposure),
                     grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,
                 },
@@ -310,7 +313,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 },
                 // Istio resources wait for istiod: its validating webhook fails closed, so
                 // they are accepted only once it answers, and then only if valid.
-                { parent: this, dependsOn: [istiod] },
+                { parent: this, dependsOn: [istiod, admitting] },
             );
         }
 

@@ -86,11 +86,11 @@ export function cliEnv(): Record<string, string> {
 /**
  * With the file backend, the CLI rewrites the whole state file after every step
  * (a 4 MB state for the local stack, whose CRDs and dashboards are large): about
- * 14 of the 37 CPU-seconds of a fresh install (`npm run bench -- --breakdown`). A
- * suite that is not about a killed run skips those intermediate checkpoints
- * (PULUMI_SKIP_CHECKPOINTS): the final state is the same; only a run killed
- * midway would leave no record of its steps. The lifecycle suite, which kills an
- * update and recovers it, runs as users do, with them.
+ * 14 of the 37 CPU-seconds of a fresh install (`npm run bench -- --breakdown`). The
+ * suites' stacks skip those intermediate checkpoints (PULUMI_SKIP_CHECKPOINTS):
+ * the final state is the same; only a run killed midway would leave no record of
+ * its steps, and the lifecycle suite's killed update runs the CLI itself, as users
+ * do, with them.
  */
 export interface FreshStackOptions {
     /** A stack file whose settings the stack starts with (copied to Pulumi.<stack>.yaml). */
@@ -101,14 +101,12 @@ export interface FreshStackOptions {
      * kubeconfig.
      */
     config?: ConfigMap;
-    /** Save the state after every step, as the CLI does by default. @default false */
-    intermediateCheckpoints?: boolean;
 }
 
 /** A stack of a project directory, created fresh (or selected) with the given settings. */
 export async function freshStack(workDir: string, stackName: string, options: FreshStackOptions = {}): Promise<Stack> {
     if (options.configFile) fs.copyFileSync(options.configFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
-    const envVars = options.intermediateCheckpoints ? cliEnv() : { ...cliEnv(), PULUMI_SKIP_CHECKPOINTS: "true" };
+    const envVars = { ...cliEnv(), PULUMI_SKIP_CHECKPOINTS: "true" };
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars });
     if (options.config) await stack.setAllConfig({ "kubernetes:kubeconfig": { value: kubeconfig }, ...options.config });
     return stack;

@@ -258,7 +258,6 @@ async function cleanSlate(): Promise<void> {
     stack = await freshStack(projectDir, STACK, {
         configFile: path.join(projectDir, "Pulumi.local.yaml"),
         config: {},
-        intermediateCheckpoints: true,
     });
     await stack.cancel().catch(() => undefined);
     await stack.refresh({ ...quiet, clearPendingCreates: true }).catch(() => undefined);
