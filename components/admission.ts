@@ -39,7 +39,11 @@ export function classifyProbe(result: { ok: true } | { ok: false; status: number
     return { kind: "other", message };
 }
 
-/** The Gateway every istiod refuses, for one revision's validator. */
+/**
+ * The Gateway every istiod refuses, for one revision's validator. Its spec is valid,
+ * so the CRD's own schema never refuses it before the webhook is called: only the
+ * annotation does, and only istiod reads it.
+ */
 export function probeGateway(namespace: string, revision: string): object {
     return {
         apiVersion: "networking.istio.io/v1",
@@ -50,7 +54,7 @@ export function probeGateway(namespace: string, revision: string): object {
             labels: { "istio.io/rev": revision },
             annotations: { [ALWAYS_REJECT_ANNOTATION]: "true" },
         },
-        spec: {},
+        spec: { servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }] },
     };
 }
 

@@ -345,5 +345,16 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
             "the cluster has Gateway API v1.5.1 CRDs, newer than v1.4.1 of Istio 1.29.6, installed by someone else; the stack leaves them as they are",
         );
         expect(ops.filter((o) => o.urn.includes("GatewayApiCrds"))).toEqual([]);
+        // The Gateway was deleted at once (background propagation); what istiod built for
+        // it, owned by it (step 2), is the garbage collector's to remove, which took up to
+        // half a minute in some runs: checked last, after the preview.
+        await waitFor("istiod's waypoint Deployment and Service to be collected", 60, () => {
+            const left = ["deployment", "service"].flatMap((kind) =>
+                (kubectlJson(kind, "-n", AMBIENT_NS).items as { metadata: { name: string } }[]).filter(
+                    (o) => o.metadata.name === "waypoint",
+                ),
+            );
+            return left.length === 0 ? true : undefined;
+        });
     });
 });

@@ -114,7 +114,13 @@ describe("ambientNamespaces and waypoints", () => {
         expect(waypointGateway(c.waypoints[0])).toEqual({
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "Gateway",
-            metadata: { name: "waypoint", namespace: "shop", labels: { "istio.io/waypoint-for": "service" } },
+            metadata: {
+                name: "waypoint",
+                namespace: "shop",
+                labels: { "istio.io/waypoint-for": "service" },
+                // Deleted at once; the collector removes istiod's Deployment and Service after.
+                annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+            },
             spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
         });
     });
