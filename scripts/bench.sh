@@ -10,6 +10,9 @@
 #                              cluster of its own (.cluster-scale), started per N
 #   npm run bench -- --breakdown  scripts/bench-breakdown.ts: where the seconds of one fresh
 #                              `pulumi up` and one no-op preview go, from the engine's events
+#   npm run bench -- --flat    scripts/bench-flat.ts: the stack against the same objects
+#                              registered flat from a bare program (what the stack's
+#                              structure costs, and the floor below it); ~15 minutes
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -18,9 +21,9 @@ cd "$PROJECT_DIR"
 use_stack_passphrase bench
 mode="${1:-all}"
 case "$mode" in
-  all | --ratios | --scale | --breakdown) ;;
+  all | --ratios | --scale | --breakdown | --flat) ;;
   *)
-    echo "bench: unknown mode '$mode'; use --ratios, --scale, --breakdown or nothing (ratios, then scale)" >&2
+    echo "bench: unknown mode '$mode'; use --ratios, --scale, --breakdown, --flat or nothing (ratios, then scale)" >&2
     exit 2
     ;;
 esac
@@ -34,6 +37,7 @@ fi
 prepare_local_cluster
 case "$mode" in
   --breakdown) exec node bin/scripts/bench-breakdown.js ;;
+  --flat) exec node bin/scripts/bench-flat.js ;;
   --ratios) exec node bin/scripts/bench.js ;;
 esac
 node bin/scripts/bench.js
