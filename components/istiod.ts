@@ -59,8 +59,8 @@ export class Istiod extends pulumi.ComponentResource {
  * Resolves to the first istiod once, in an update, the API server has had a
  * known-invalid Istio resource denied by every istiod's validating webhook
  * (admission.ts); in a preview, or for charts that rendered no validating webhook,
- * at once. What istiod admits depends on it: Istio resources are refused while the
- * webhook cannot be called, and pods are not injected.
+ * at once. What istiod admits depends on it: while its webhooks cannot be called,
+ * Istio resources are refused and pods of injected namespaces are not created.
  */
 export function admissionReady(
     istiods: Istiod[],

@@ -40,7 +40,10 @@ export interface IstioMeshArgs {
      * false for one that existed before the stack. @default true
      */
     namespaceOwned?: boolean;
-    /** The cluster the Kubernetes provider uses, for restarting workloads. @default the provider's defaults */
+    /**
+     * The cluster the Kubernetes provider uses, for restarting workloads and for asking
+     * the API server whether istiod's webhook answers (admission.ts). @default the provider's defaults
+     */
     cluster?: KubeconfigSource;
     /**
      * What to do with the Gateway API CRDs, decided from the cluster before the mesh is
