@@ -8,32 +8,28 @@
 // removed between).
 // What the flat project still costs is the engine's, the provider's and the API
 // server's work for these objects: no program structure can go below it. Figures only.
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { benchCluster, median, projectDir } from "./bench-lib";
+import { benchCluster, median, projectDir, seconds } from "./bench-lib";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STACK = "bench-flat-ref";
 const FLAT_STACK = "bench-flat";
-const { kubeconfig, purgeCrds } = benchCluster(process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"));
+const { kubeconfig, sh, purgeCrds } = benchCluster(
+    process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
+);
 const flatDir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-flat-"));
+const SKIP_CHECKPOINTS = { PULUMI_SKIP_CHECKPOINTS: "true" };
 
-function pulumi(cwd: string, stack: string, args: string[], env: Record<string, string> = {}): string {
-    return execFileSync("pulumi", [...args, "--stack", stack], {
-        cwd,
-        encoding: "utf8",
-        maxBuffer: 256 * 1024 * 1024,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true", ...env },
-    });
+function pulumi(p: Project, args: string[], env: Record<string, string> = {}): string {
+    return sh("pulumi", [...args, "--stack", p.stack], { quiet: true, cwd: p.dir, env });
 }
 
-function timed(fn: () => void): number {
-    const start = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - start) / 1e9;
+/** Removes what the project installed and the CRDs every uninstall keeps: the next `up` is a first install. */
+function uninstall(p: Project): void {
+    pulumi(p, ["destroy", "--yes"]);
+    purgeCrds();
 }
 
 interface StateResource {
@@ -84,46 +80,35 @@ function main(): void {
     const stack: Project = { label: "the stack", dir: projectDir, stack: STACK };
     const flat: Project = { label: "flat", dir: flatDir, stack: FLAT_STACK };
     try {
-        execFileSync("pulumi", ["stack", "select", STACK, "--create"], { cwd: projectDir, stdio: "ignore" });
-        pulumi(projectDir, STACK, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
+        sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
+        pulumi(stack, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
         purgeCrds();
-        pulumi(projectDir, STACK, ["up", "--yes", "--skip-preview"], { PULUMI_SKIP_CHECKPOINTS: "true" });
-        const objects = appliedObjects(JSON.parse(pulumi(projectDir, STACK, ["stack", "export"])));
-        pulumi(projectDir, STACK, ["destroy", "--yes"]);
-        purgeCrds();
+        pulumi(stack, ["up", "--yes", "--skip-preview"], SKIP_CHECKPOINTS);
+        const objects = appliedObjects(JSON.parse(pulumi(stack, ["stack", "export"])));
+        uninstall(stack);
         writeFlatProject(objects);
-        execFileSync("pulumi", ["stack", "select", FLAT_STACK, "--create"], { cwd: flatDir, stdio: "ignore" });
-        pulumi(flatDir, FLAT_STACK, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
+        sh("pulumi", ["stack", "select", FLAT_STACK, "--create"], { quiet: true, cwd: flatDir });
+        pulumi(flat, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
         console.log(`${objects.length} objects, ${RUNS} runs each, median; every up a first install`);
 
         const figures = new Map<string, Record<string, number[]>>();
-        const add = (p: Project, what: string, s: number) => {
+        const time = (p: Project, what: string, args: string[], env: Record<string, string> = {}) => {
             const row = figures.get(what) ?? {};
-            (row[p.label] ??= []).push(s);
+            (row[p.label] ??= []).push(seconds(() => pulumi(p, args, env)));
             figures.set(what, row);
         };
         for (let i = 0; i < RUNS; i++) {
             for (const p of [stack, flat]) {
-                add(
-                    p,
-                    "up, fresh install",
-                    timed(() => pulumi(p.dir, p.stack, ["up", "--yes", "--skip-preview"])),
-                );
-                add(
-                    p,
-                    "preview, no change",
-                    timed(() => pulumi(p.dir, p.stack, ["preview"])),
-                );
-                pulumi(p.dir, p.stack, ["destroy", "--yes"]);
-                purgeCrds();
-                const skip = { PULUMI_SKIP_CHECKPOINTS: "true" };
-                add(
+                time(p, "up, fresh install", ["up", "--yes", "--skip-preview"]);
+                time(p, "preview, no change", ["preview"]);
+                uninstall(p);
+                time(
                     p,
                     "up, fresh install, PULUMI_SKIP_CHECKPOINTS=true",
-                    timed(() => pulumi(p.dir, p.stack, ["up", "--yes", "--skip-preview"], skip)),
+                    ["up", "--yes", "--skip-preview"],
+                    SKIP_CHECKPOINTS,
                 );
-                pulumi(p.dir, p.stack, ["destroy", "--yes"]);
-                purgeCrds();
+                uninstall(p);
             }
         }
         console.log("| operation | the stack (s) | the same objects, flat (s) | structure's share (s) |");
@@ -135,8 +120,8 @@ function main(): void {
     } finally {
         for (const p of [stack, flat]) {
             try {
-                pulumi(p.dir, p.stack, ["destroy", "--yes"]);
-                execFileSync("pulumi", ["stack", "rm", "--yes", "--force", p.stack], { cwd: p.dir, stdio: "ignore" });
+                pulumi(p, ["destroy", "--yes"]);
+                sh("pulumi", ["stack", "rm", "--yes", "--force", p.stack], { quiet: true, cwd: p.dir });
             } catch {
                 // never created, or already gone
             }

@@ -18,14 +18,19 @@ const benchEnv = () => ({ ...process.env, PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_
 /** Commands against the local cluster whose state lives in `clusterDir`. */
 export function benchCluster(clusterDir: string) {
     const kubeconfig = path.join(clusterDir, "kubeconfig");
-    const sh = (cmd: string, args: string[], opts: { quiet?: boolean; input?: string } = {}): string =>
+    /** Runs a command in the project (or `cwd`) against this cluster; `env` adds variables. */
+    const sh = (
+        cmd: string,
+        args: string[],
+        opts: { quiet?: boolean; input?: string; cwd?: string; env?: Record<string, string> } = {},
+    ): string =>
         execFileSync(cmd, args, {
-            cwd: projectDir,
+            cwd: opts.cwd ?? projectDir,
             encoding: "utf8",
             maxBuffer: 256 * 1024 * 1024,
             input: opts.input,
             stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", opts.quiet ? "pipe" : "inherit"],
-            env: { ...benchEnv(), KUBECONFIG: kubeconfig },
+            env: { ...benchEnv(), KUBECONFIG: kubeconfig, ...opts.env },
         });
     const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
     /**
