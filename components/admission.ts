@@ -6,6 +6,7 @@
 // done. Before the stack creates its own Istio resources it asks the API server what
 // istiod itself asks before it switches its webhook to fail-closed: a server-side
 // dry run of a Gateway that every istiod rejects. A denial means the whole path works.
+import { setTimeout as sleep } from "timers/promises";
 import { KubeClient, KubeError } from "./kube";
 
 /** The annotation every istiod's validation refuses (Istio's `internal.istio.io/webhook-always-reject`). */
@@ -29,8 +30,11 @@ export type ProbeAnswer =
     | { kind: "accepted" }
     | { kind: "other"; message: string };
 
+/** What the API server said to the dry run: stored (it would have been), or refused with a message. */
+export type DryRunResult = { ok: true } | { ok: false; message: string };
+
 /** Sorts the API server's answer to the dry run. */
-export function classifyProbe(result: { ok: true } | { ok: false; status: number; message: string }): ProbeAnswer {
+export function classifyProbe(result: DryRunResult): ProbeAnswer {
     if (result.ok) return { kind: "accepted" };
     const { message } = result;
     // One failed webhook call makes the whole request fail, whatever the others said.
@@ -60,7 +64,7 @@ export function probeGateway(namespace: string, revision: string): object {
 
 /** What the wait needs of the cluster and of time; the real ones by default, fakes in unit tests. */
 export interface ProbeDeps {
-    dryRunCreate(apiPath: string, body: object): Promise<{ ok: true } | { ok: false; status: number; message: string }>;
+    dryRunCreate(apiPath: string, body: object): Promise<DryRunResult>;
     now(): number;
     sleep(ms: number): Promise<void>;
 }
@@ -72,12 +76,12 @@ export function clusterProbeDeps(kube: KubeClient): ProbeDeps {
                 await kube.create(apiPath, body, { dryRun: true });
                 return { ok: true };
             } catch (e) {
-                if (e instanceof KubeError) return { ok: false, status: e.status, message: e.message };
+                if (e instanceof KubeError) return { ok: false, message: e.message };
                 throw e;
             }
         },
         now: () => Date.now(),
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        sleep: (ms) => sleep(ms),
     };
 }
 

@@ -3,6 +3,7 @@
 // batches with a readiness wait between them. The pure parts (plan, readiness)
 // are tested without a cluster; `migrateNamespace` runs inside `pulumi up` (see
 // sidecarMigration.ts) and `npm run status` reads the same plan.
+import { setTimeout as sleep } from "timers/promises";
 import { KubeClient, KubeconfigSource, KubeObject, WorkloadObject } from "./kube";
 
 /** The pod annotation the injector writes; its `revision` names the control plane that injected the sidecar. */
@@ -169,8 +170,6 @@ export interface MigrationResult {
     restarted: string[];
     cannotRestart: string[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `done` is true, or throws with `what` after the timeout. */
 async function waitUntil(what: string, timeoutSeconds: number, done: () => Promise<boolean>): Promise<void> {

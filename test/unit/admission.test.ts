@@ -12,7 +12,7 @@ const NO_ENDPOINTS =
     'Internal error occurred: failed calling webhook "rev.validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"';
 
 type Answer = Awaited<ReturnType<ProbeDeps["dryRunCreate"]>>;
-const refused = (message: string, status = 500): Answer => ({ ok: false, status, message });
+const refused = (message: string): Answer => ({ ok: false, message });
 
 /** A cluster that gives `answers` in turn (the last one for ever), on a clock that only the waits move. */
 function fakeCluster(answers: Answer[]) {
@@ -33,13 +33,13 @@ function fakeCluster(answers: Answer[]) {
 
 describe("classifyProbe", () => {
     test.each([
-        ["a denial", refused(DENIED, 400), "denied"],
+        ["a denial", refused(DENIED), "denied"],
         ["an untrusted certificate", refused(X509), "unreachable"],
         ["no endpoints", refused(NO_ENDPOINTS), "unreachable"],
         // Webhooks run in parallel; a failed call fails the request even if another denied it.
         ["a failed call beside a denial", refused(`${X509}; ${DENIED}`), "unreachable"],
         ["an accepted dry run", { ok: true } as Answer, "accepted"],
-        ["a missing kind", refused("the server could not find the requested resource", 404), "other"],
+        ["a missing kind", refused("the server could not find the requested resource"), "other"],
     ])("%s", (_what, answer, kind) => {
         expect(classifyProbe(answer).kind).toBe(kind);
     });
@@ -47,7 +47,7 @@ describe("classifyProbe", () => {
 
 describe("awaitIstioValidation", () => {
     test("sends the Gateway that istiod always rejects, as a dry run, labelled for the revision", async () => {
-        const cluster = fakeCluster([refused(DENIED, 400)]);
+        const cluster = fakeCluster([refused(DENIED)]);
         await awaitIstioValidation({ namespace: "istio-system", revisions: ["default"] }, cluster.deps);
         expect(cluster.calls).toEqual([
             {
@@ -64,7 +64,7 @@ describe("awaitIstioValidation", () => {
     });
 
     test("waits through the window in which the API server does not trust istiod yet", async () => {
-        const cluster = fakeCluster([refused(NO_ENDPOINTS), refused(X509), refused(X509), refused(DENIED, 400)]);
+        const cluster = fakeCluster([refused(NO_ENDPOINTS), refused(X509), refused(X509), refused(DENIED)]);
         const attempts = await awaitIstioValidation(
             { namespace: "istio-system", revisions: ["default"] },
             cluster.deps,
@@ -74,7 +74,7 @@ describe("awaitIstioValidation", () => {
     });
 
     test("waits for every revision in turn", async () => {
-        const cluster = fakeCluster([refused(DENIED, 400), { ok: true }, refused(DENIED, 400)]);
+        const cluster = fakeCluster([refused(DENIED), { ok: true }, refused(DENIED)]);
         const attempts = await awaitIstioValidation(
             { namespace: "istio-system", revisions: ["1-29", "1-30"] },
             cluster.deps,
