@@ -3,7 +3,8 @@
 # the Pulumi program against a real API server without containers or internet.
 #
 #   etcd -> kube-apiserver -> kube-controller-manager, kube-scheduler, kwok,
-#           local-istiod (the real istiod per istiod Deployment + egress proxy)
+#           local-istiod (the real istiod per istiod Deployment + egress proxy),
+#           local-lb (LoadBalancer Services' addresses from a loopback pool)
 #
 # Every process is started by this script, listens on 127.0.0.1 only, and keeps
 # its pid in $CLUSTER_DIR/pids and its output in $CLUSTER_DIR/logs. kwok plays the
@@ -33,7 +34,7 @@ KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 # that ISTIO_MESH_CLUSTER_DIR happens to point at by mistake.
 MARKER="$CLUSTER_DIR/.istio-mesh-cluster"
 # Start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok local-istiod)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok local-istiod local-lb)
 # Simulated nodes are cheap: the benchmark's scale mode asks for hundreds.
 # A running cluster keeps the count it was started with (status, health checks).
 NODE_COUNT="${ISTIO_MESH_CLUSTER_NODES:-$(cat "$CLUSTER_DIR/node-count" 2>/dev/null || echo 3)}"
@@ -351,12 +352,16 @@ EOS
   # istiod runs as the Deployment's service account, so it needs the admin
   # identity only to impersonate; it never listens beyond 127.0.0.1.
   local runner="$PROJECT_DIR/bin/scripts/local-istiod.js" src
-  for src in "$PROJECT_DIR"/scripts/local-istiod*.ts; do
+  for src in "$PROJECT_DIR"/scripts/local-istiod*.ts "$PROJECT_DIR"/scripts/local-lb*.ts; do
     [[ "$runner" -nt "$src" ]] || { (cd "$PROJECT_DIR" && npm run --silent build) >&2; break; }
   done
   start local-istiod node "$runner" \
     --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery"
   wait_until "the egress proxy" 60 test -S "$CLUSTER_DIR/egress.sock"
+  # No cloud gives LoadBalancer Services an address here, and the provider waits
+  # for one: local-lb writes one from 127.0.240.0/24 into their status
+  # (bookkeeping only, nothing listens there; scripts/local-lb.ts).
+  start local-lb node "$PROJECT_DIR/bin/scripts/local-lb.js" --cluster-dir "$CLUSTER_DIR/"
 
   create_nodes
   wait_until "${#NODES[@]} Ready nodes" 120 nodes_ready
