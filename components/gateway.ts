@@ -2,12 +2,41 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioChart } from "./chart";
 import { GatewayConfig, StackConfig } from "./config";
+import { SERVICE_TYPE } from "./transforms";
 import { gatewaySelectorLabel, gatewayValues } from "./values";
 import type { StatusWorkload } from "./verify";
 
 export interface IstioGatewayArgs {
     config: StackConfig;
     gateway: GatewayConfig;
+}
+
+/**
+ * How long `up` waits for a LoadBalancer gateway's address unless
+ * `gateways[].loadBalancerTimeoutSeconds` says otherwise: long enough for a cloud
+ * load balancer to be provisioned, half the provider's own ten minutes.
+ */
+export const DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS = 300;
+
+/**
+ * The provider awaits a LoadBalancer Service until the cluster's load balancer
+ * writes an address into its status, for ten minutes by default. A cluster without
+ * one (no cloud controller, a full address pool) would hold `up` that long before
+ * failing; the Service's own custom timeouts make it fail after `seconds` instead,
+ * with the provider's message naming the Service (the gateway's name) and "Service
+ * was not allocated an IP address". Custom timeouts, not the provider's
+ * `pulumi.com/timeoutSeconds` annotation (which they take precedence over): they
+ * are engine options, so changing the timeout changes no object in the cluster
+ * and shows in no preview.
+ */
+export function loadBalancerTimeout(seconds: number): pulumi.ResourceTransform {
+    return (args) =>
+        args.type === SERVICE_TYPE && (args.props as { spec?: { type?: string } }).spec?.type === "LoadBalancer"
+            ? {
+                  props: args.props,
+                  opts: { ...args.opts, customTimeouts: { create: `${seconds}s`, update: `${seconds}s` } },
+              }
+            : undefined;
 }
 
 export interface GatewayPortStatus {
@@ -47,6 +76,9 @@ export class IstioGateway extends pulumi.ComponentResource {
                 releaseName: gateway.name,
                 namespace: gateway.namespace,
                 values: gatewayValues(config, gateway),
+                transforms: [
+                    loadBalancerTimeout(gateway.loadBalancerTimeoutSeconds ?? DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS),
+                ],
             },
             { parent: this },
         );

@@ -6,7 +6,16 @@ import { defaultGateway } from "./profiles";
 import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
 import { GatewayConfig, GatewayPort } from "./types";
 
-const GATEWAY_SETTINGS = ["name", "kind", "namespace", "serviceType", "ports", "replicas", "revision"] as const;
+const GATEWAY_SETTINGS = [
+    "name",
+    "kind",
+    "namespace",
+    "serviceType",
+    "ports",
+    "replicas",
+    "revision",
+    "loadBalancerTimeoutSeconds",
+] as const;
 const PORT_SETTINGS = ["name", "port", "targetPort", "nodePort"] as const;
 
 /** A parsed item with the key it was read from, for messages about it that are found later. */
@@ -74,6 +83,12 @@ export function readGateways(
             r.valid(kindKey, typeKey) ? serviceType : undefined,
             nodePorts,
         );
+        const loadBalancerTimeoutSeconds = readLoadBalancerTimeout(
+            r,
+            childKey(key, "loadBalancerTimeoutSeconds"),
+            field(g, "loadBalancerTimeoutSeconds"),
+            r.valid(kindKey, typeKey) ? serviceType : undefined,
+        );
         if (name === undefined) continue;
         gateways.push({
             key,
@@ -85,10 +100,28 @@ export function readGateways(
                 ports,
                 replicas: replicas ?? 1,
                 ...(follows !== undefined ? { follows } : {}),
+                ...(loadBalancerTimeoutSeconds !== undefined ? { loadBalancerTimeoutSeconds } : {}),
             },
         });
     }
     return { gateways, known: r.valid("gateways") };
+}
+
+/**
+ * `loadBalancerTimeoutSeconds`: only a LoadBalancer Service waits for an address.
+ * `serviceType` is undefined when it was refused: the setting is then judged alone.
+ */
+function readLoadBalancerTimeout(
+    r: Reader,
+    key: string,
+    v: unknown,
+    serviceType: ServiceType | undefined,
+): number | undefined {
+    if (isSet(v) && serviceType !== undefined && serviceType !== "LoadBalancer") {
+        r.invalid(key, v, `needs serviceType LoadBalancer; a ${serviceType} Service waits for no address`);
+        return undefined;
+    }
+    return r.integer(key, v, 10, 86400);
 }
 
 /** `serviceType` is undefined when it was refused, so node ports are not judged by a type nobody chose. */

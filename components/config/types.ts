@@ -45,6 +45,12 @@ export interface GatewayConfig {
     follows?: string;
     /** The revision behind `follows`; moving a tag changes it, which restarts the gateway. @default istio-mesh:revision */
     revision?: string;
+    /**
+     * serviceType LoadBalancer only: how long `up` waits for the load balancer to give
+     * the Service an address before it fails, naming the gateway. 10-86400.
+     * @default 300 (applied by IstioGateway)
+     */
+    loadBalancerTimeoutSeconds?: number;
 }
 
 export interface WorkloadRef {

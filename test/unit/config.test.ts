@@ -834,7 +834,7 @@ describe("a bad value is reported once, as the root cause", () => {
         ],
         [
             { profile: "demo", gateways: "none", addons: { expose: { mode: "host", domain: "mesh.example.com" } } },
-            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas, revision}',
+            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas, revision, loadBalancerTimeoutSeconds}',
         ],
     ])("%j", (raw, message) => {
         expect(problems(raw)).toEqual([message]);
