@@ -1,4 +1,5 @@
 // injectionNamespaces and sidecarRollout.
+import { rolloutResourceNames } from "../../../components/config";
 import { configParser } from "../configParser";
 
 const { parse, problems } = configParser("1.29.6");
@@ -30,15 +31,6 @@ describe("injection labels and sidecar restarts stay off system namespaces and a
             },
             'istio-mesh:sidecarRollout[1]: {"namespace":"shop","kind":"Deployment","name":"web"} is a duplicate of sidecarRollout[0]; list each workload once',
         ],
-        [
-            {
-                sidecarRollout: [
-                    { namespace: "a-deployment", name: "w" },
-                    { namespace: "a", name: "deployment-w" },
-                ],
-            },
-            'istio-mesh:sidecarRollout[1]: {"namespace":"a","kind":"Deployment","name":"deployment-w"} would get the same Pulumi resource name as sidecarRollout[0] (a-deployment-deployment-w); restart one of the two by hand',
-        ],
     ])("%j", (raw, message) => {
         expect(problems(raw)).toEqual([message]);
     });
@@ -50,5 +42,46 @@ describe("injection labels and sidecar restarts stay off system namespaces and a
             { namespace: "a", kind: "StatefulSet", name: "web" },
         ];
         expect(parse({ sidecarRollout: rollout }).sidecarRollout).toHaveLength(3);
+    });
+});
+
+// Issue 22: distinct workloads are valid even when their names spell the same
+// resource name, and the stack's own workloads are not restarted through sidecarRollout.
+describe("sidecarRollout: every distinct workload is restarted, none of the stack's own", () => {
+    test("two workloads whose derived names collide are both accepted, under distinct resource names", () => {
+        const c = parse({
+            sidecarRollout: [
+                { namespace: "a-deployment", name: "w" },
+                { namespace: "a", name: "deployment-w" },
+                { namespace: "b", name: "web" },
+            ],
+        });
+        expect(c.sidecarRollout).toHaveLength(3);
+        expect(rolloutResourceNames(c.sidecarRollout)).toEqual([
+            "a-deployment-deployment-w",
+            "a/deployment/deployment-w",
+            "b-deployment-web",
+        ]);
+    });
+
+    test.each([
+        [
+            { sidecarRollout: [{ namespace: "istio-system", name: "istiod" }] },
+            'istio-mesh:sidecarRollout[0].name: "istiod" is the stack\'s own istiod (its Deployment, Service and ServiceAccount are istiod or istiod-<revision>) in namespace istio-system: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout',
+        ],
+        [
+            { revision: "1-29-6", sidecarRollout: [{ namespace: "istio-system", name: "istiod-1-29-6" }] },
+            'istio-mesh:sidecarRollout[0].name: "istiod-1-29-6" is the stack\'s own istiod (its Deployment, Service and ServiceAccount are istiod or istiod-<revision>) in namespace istio-system: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout',
+        ],
+        [
+            { sidecarRollout: [{ namespace: "istio-system", name: "istio-ingressgateway" }] },
+            'istio-mesh:sidecarRollout[0].name: "istio-ingressgateway" is the stack\'s own gateway istio-ingressgateway in namespace istio-system: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+
+    test("a workload named istiod outside the control-plane namespace is the user's", () => {
+        expect(parse({ sidecarRollout: [{ namespace: "shop", name: "istiod" }] }).sidecarRollout).toHaveLength(1);
     });
 });

@@ -21,7 +21,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { colour: "blue" },
-            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, adoptExisting, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues, ambientNamespaces, waypoints, gatewayApi',
+            'istio-mesh:colour: "blue" is not a known setting; allowed: version, profile, namespace, revision, revisions, revisionTags, upgradeStrategy, chartSource, addonSource, retainCrdsOnDestroy, adoptExisting, mesh, cni, gateways, addons, grafanaAdminPassword, injectionNamespaces, sidecarRollout, sidecarMigration, istiodValues, ambientNamespaces, waypoints, gatewayApi, environment',
         ],
         [
             { addons: { loki: true } },
@@ -250,5 +250,31 @@ describe("values are shown short and escaped", () => {
             'istio-mesh:profile: "demo\\u202e" is not a profile; allowed: default, demo, minimal, ambient, preview',
             'istio-mesh:mesh["bad\\nkey"]: 1 is not a known setting; allowed: accessLogFile, tracingSampling, outboundTrafficPolicy, enableAutoMtls, mtls',
         ]);
+    });
+});
+
+// Issue 22: YAML writes a key with nothing after it as null; inside a setting that
+// is a value forgotten, refused once, not read as "the default".
+describe("explicit nulls inside a setting are refused, once", () => {
+    const NULL = "is empty (null); give it a value, or remove the line to get the default";
+    test.each([
+        [{ mesh: { accessLogFile: null } }, `istio-mesh:mesh.accessLogFile: null ${NULL}`],
+        [{ gateways: [{ name: "gw", replicas: null }] }, `istio-mesh:gateways[0].replicas: null ${NULL}`],
+        // Required and null: the null is the one problem, not also "is required".
+        [{ gateways: [{ name: null }] }, `istio-mesh:gateways[0].name: null ${NULL}`],
+        [{ gatewayApi: { enabled: null } }, `istio-mesh:gatewayApi.enabled: null ${NULL}`],
+        [
+            { mesh: { mtls: { exceptions: [{ name: "a", namespace: "db", mode: null, ports: null }] } } },
+            `istio-mesh:mesh.mtls.exceptions[0].mode: null ${NULL}`,
+            `istio-mesh:mesh.mtls.exceptions[0].ports: null ${NULL}`,
+        ],
+    ])("%j", (raw, ...messages) => {
+        expect(problems(raw)).toEqual(messages);
+    });
+
+    test("a null where Helm takes one (istiodValues) keeps its meaning there", () => {
+        expect(parse({ istiodValues: { pilot: { resources: null } } }).istiodValues).toEqual({
+            pilot: { resources: null },
+        });
     });
 });
