@@ -1,6 +1,8 @@
 // The policy pack's rule functions on hand-made resources: the cases the end-to-end
 // preview cannot easily produce (an autoscaler floor, a PDB that selects other
 // pods, a digest, a mesh-wide policy that is only PERMISSIVE) and the stack classes.
+import * as fs from "fs";
+import * as path from "path";
 import {
     checkCrdsRetained,
     checkDisruptionBudgets,
@@ -358,4 +360,15 @@ describe("which rules a stack gets", () => {
             "stack x (production, by tag): stack tag istio-mesh:environment says production but config istio-mesh:environment says local; judged as production until fixed. Fix: one value, production, development or local, in the stack tag and the config.",
         ]);
     });
+});
+
+test("docs/policy.md lists every rule with its level and the stacks it applies to", () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, "../../docs/policy.md"), "utf8");
+    const everywhere = ["production", "development", "local", "other"];
+    for (const r of RULES) {
+        const scope = everywhere.every((k) => r.appliesTo.includes(k as Rule["appliesTo"][number]))
+            ? "every stack"
+            : r.appliesTo.join(", ");
+        expect(doc).toContain(`| \`${r.name}\` | ${scope} | ${r.enforcementLevel} |`);
+    }
 });
