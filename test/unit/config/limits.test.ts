@@ -25,6 +25,15 @@ const LISTS: [string, keyof typeof LIMITS, (n: number) => Record<string, unknown
         (n) => ({ profile: "ambient", ambientNamespaces: many(n, (i) => `ns-${i}`) }),
     ],
     [
+        "waypoints",
+        "waypoints",
+        (n) => ({
+            profile: "ambient",
+            ambientNamespaces: many(Math.min(n, 1000), (i) => `ns-${i}`),
+            waypoints: many(n, (i) => ({ namespace: `ns-${i}` })),
+        }),
+    ],
+    [
         "mesh.mtls.exceptions",
         "mtlsExceptions",
         (n) =>
