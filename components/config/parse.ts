@@ -11,10 +11,10 @@ import {
     readAddons,
     readGrafanaPassword,
 } from "./addons";
+import { ENVIRONMENTS } from "./allowed";
 import { readAmbientNamespaces, readWaypoints } from "./ambient";
 import { readControlPlane } from "./controlPlane";
 import { readGatewayApi } from "./gatewayApi";
-import { ENVIRONMENTS } from "./allowed";
 import { checkGatewayNames, checkIngressReplicas, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
