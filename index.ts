@@ -6,11 +6,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkUpgradePath,
+    ConfigError,
     findProjectDir,
     GRAFANA_PASSWORD_KEY,
+    missingGatewayNamespaces,
     parseStackConfig,
     parseVersion,
     projectConfigKeys,
+    releaseSources,
     resolveReleaseData,
     StackConfig,
     UpgradeKind,
@@ -128,6 +131,19 @@ export = async () => {
         (last.revision !== undefined ? [last.revision === "default" ? "" : last.revision] : []);
     const removed = deployedRevisions.filter((name) => !config.revisions.some((r) => r.name === name));
     const kube = new KubeClient(cluster);
+    // The stack creates only its own namespace: a gateway's release in one the
+    // cluster lacks would fail halfway through the update, so it is refused first.
+    const gatewayNamespaces = new Set(config.gateways.map((g) => g.namespace).filter((n) => n !== config.namespace));
+    const existingNamespaces = new Set<string>();
+    for (const ns of gatewayNamespaces) {
+        if (await userCheckAsync(() => kube.get(`/api/v1/namespaces/${ns}`))) existingNamespaces.add(ns);
+    }
+    const missingNamespaces = missingGatewayNamespaces(config.gateways, config.namespace, existingNamespaces);
+    if (missingNamespaces.length > 0) {
+        userCheck(() => {
+            throw new ConfigError(missingNamespaces);
+        });
+    }
     if (removed.length > 0) {
         const refusal = removalRefusal(await revisionUsers(kube, removed));
         if (refusal)
@@ -222,6 +238,10 @@ export = async () => {
         namespaceRevisions: mesh.namespaceRevisions,
         istiodResources: mesh.istiodResources,
         gatewayApiVersion: mesh.gatewayApiVersion,
+        // What the policy pack judges the stack by: its declared environment, and
+        // every source of release data as the stack config sets it.
+        environment: parsed.environment ?? "",
+        releaseSources: releaseSources(parsed),
     };
 };
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WorkloadRef } from "./config";
+import { rolloutResourceNames, WorkloadRef } from "./config";
 
 /** The pod-template annotation whose change makes Kubernetes restart a workload's pods. */
 export const PROXY_VERSION_ANNOTATION = "istio-mesh.io/proxy-version";
@@ -23,12 +23,13 @@ export interface SidecarRolloutArgs {
 export class SidecarRollout extends pulumi.ComponentResource {
     constructor(name: string, args: SidecarRolloutArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:SidecarRollout", name, {}, opts);
-        for (const w of args.workloads ?? []) {
+        const patchNames = rolloutResourceNames(args.workloads ?? []);
+        for (const [i, w] of (args.workloads ?? []).entries()) {
             const patch = {
                 metadata: { name: w.name, namespace: w.namespace },
                 spec: { template: { metadata: { annotations: { [PROXY_VERSION_ANNOTATION]: args.proxyVersion } } } },
             };
-            const childName = `${name}-${w.namespace}-${w.kind.toLowerCase()}-${w.name}`;
+            const childName = `${name}-${patchNames[i]}`;
             const childOpts = { parent: this };
             if (w.kind === "Deployment") new k8s.apps.v1.DeploymentPatch(childName, patch, childOpts);
             else if (w.kind === "StatefulSet") new k8s.apps.v1.StatefulSetPatch(childName, patch, childOpts);

@@ -3,7 +3,7 @@
 // the stack installs the version the chosen Istio release is built against.
 import { Version } from "../version";
 import { SUPPORTED_MINORS } from "./allowed";
-import { field, Reader } from "./reader";
+import { field, isSet, Reader } from "./reader";
 import { checkLocalFiles, readSource } from "./sources";
 
 const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver"] as const;
@@ -61,11 +61,23 @@ export function readGatewayApi(
 ): GatewayApiSettings {
     const raw = r.object("gatewayApi", v, GATEWAY_API_SETTINGS) ?? {};
     const enabled = r.boolean("gatewayApi.enabled", field(raw, "enabled")) ?? true;
-    const takeOver = r.boolean("gatewayApi.takeOver", field(raw, "takeOver")) ?? false;
     const apiVersion = version ? gatewayApiVersionFor(version) : undefined;
+    // Settings of CRDs the stack does not install are refused as such: the off switch
+    // is the root cause, not whatever else is wrong with them.
+    const off = !enabled && r.valid("gatewayApi.enabled");
+    for (const setting of off ? ["source", "takeOver"] : []) {
+        const value = field(raw, setting);
+        if (!isSet(value)) continue;
+        r.invalid(
+            `gatewayApi.${setting}`,
+            value,
+            "is for the Gateway API CRDs, which the stack does not install (gatewayApi.enabled: false); remove it, or turn them on",
+        );
+    }
+    const takeOver = (!off && r.boolean("gatewayApi.takeOver", field(raw, "takeOver"))) || false;
     const source = readSource(
         r,
-        { "gatewayApi.source": field(raw, "source") },
+        { "gatewayApi.source": off ? undefined : field(raw, "source") },
         "gatewayApi.source",
         DEFAULT_GATEWAY_API_SOURCE,
         apiVersion,

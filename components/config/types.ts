@@ -3,6 +3,7 @@
 import { Version } from "../version";
 import {
     Addon,
+    Environment,
     ExposureMode,
     ExternalProtocol,
     GatewayKind,
@@ -22,8 +23,8 @@ export interface GatewayPort {
     name: string;
     /** 1-65535, unique within the gateway. */
     port: number;
-    /** @default the port */
-    targetPort: number;
+    /** The pods' port: a number, or the name of a container port (at most 15 characters, such as http). @default the port */
+    targetPort: number | string;
     /** 30000-32767, unique across the stack; unset: assigned by Kubernetes. */
     nodePort?: number;
 }
@@ -205,6 +206,13 @@ export interface SidecarMigrationSettings {
 export interface StackConfig {
     /** Required: the Istio release, MAJOR.MINOR.PATCH of a supported minor. */
     version: Version;
+    /**
+     * What the stack is: production, development or local (the local cluster's).
+     * The policy pack reads it (the stack output `environment`) and the scripts give
+     * only local stacks the empty secrets passphrase. @default unset (the pack falls
+     * back to the stack's name, with a warning; the scripts ask for a passphrase)
+     */
+    environment?: Environment;
     /** @default "default" */
     profile: Profile;
     /** The control plane namespace, created and deleted by the stack. @default "istio-system" */

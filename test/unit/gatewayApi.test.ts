@@ -49,11 +49,9 @@ describe("gatewayApi settings", () => {
         );
     });
 
-    test("turned off, with the take-over setting, as text the way Pulumi hands it over", () => {
-        expect(parse({ gatewayApi: '{"enabled": "false", "takeOver": true}' }).gatewayApi).toMatchObject({
-            enabled: false,
-            takeOver: true,
-        });
+    test("turned off, as text the way Pulumi hands it over", () => {
+        expect(parse({ gatewayApi: '{"enabled": "false"}' }).gatewayApi).toMatchObject({ enabled: false });
+        expect(parse({ gatewayApi: '{"takeOver": "true"}' }).gatewayApi).toMatchObject({ takeOver: true });
     });
 
     test.each([
