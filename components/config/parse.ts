@@ -161,6 +161,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         addons: {
             enabled: addons.enabled,
             exposure: addons.exposure,
+            access: addons.access,
             grafanaAdminFromSecret: addons.grafanaAdminFromSecret,
         },
         injectionNamespaces,
