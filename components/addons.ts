@@ -149,6 +149,24 @@ export interface ObservabilityAddonsArgs {
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
 /**
+ * What every object of the addon manifests goes through, in order: like the charts'
+ * children, the stack owns what it declares (addons a runbook once applied with
+ * kubectl are taken over) and Services are ready with their pods; then the addons
+ * are closed as `access` says. `grafanaAdmin`: Grafana's login comes from the Secret.
+ */
+export function addonChildTransforms(access: AddonAccess, grafanaAdmin: boolean): pulumi.ResourceTransform[] {
+    return [
+        ownDeclaredFields,
+        skipServiceSettleWait,
+        ...addonHardening({
+            anonymous: access.anonymous,
+            kialiWrite: access.kialiWrite,
+            grafanaAdminSecret: grafanaAdmin ? GRAFANA_ADMIN_SECRET : undefined,
+        }),
+    ];
+}
+
+/**
  * Prometheus, Grafana, Kiali and Jaeger from the Istio release's own manifests
  * (samples/addons of the same version), closed (addonHardening.ts) and fenced by a
  * NetworkPolicy each, optionally exposed by NodePort Services or by host name
@@ -161,22 +179,11 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         const access = args.access ?? { anonymous: false, kialiWrite: false, fromNamespaces: [] };
         const grafanaPassword = args.addons.includes("grafana") ? args.grafanaAdminPassword : undefined;
-        // Like the charts' children: the stack owns what it declares, so addons a runbook
-        // once applied with kubectl are taken over, and Services are ready with their pods.
         super(
             "istio-mesh:index:ObservabilityAddons",
             name,
             {},
-            withChildTransforms(
-                opts,
-                ownDeclaredFields,
-                skipServiceSettleWait,
-                ...addonHardening({
-                    anonymous: access.anonymous,
-                    kialiWrite: access.kialiWrite,
-                    grafanaAdminSecret: grafanaPassword === undefined ? undefined : GRAFANA_ADMIN_SECRET,
-                }),
-            ),
+            withChildTransforms(opts, ...addonChildTransforms(access, grafanaPassword !== undefined)),
         );
         // Grafana's pod cannot start before the Secret it reads its login from.
         const grafanaAdmin =
