@@ -199,13 +199,14 @@ test("unexposed addons ask for a login, Kiali only reads, and only the other add
     }
 });
 
-test("exposed by host name: every host behind a token and the allowed ranges, the gateway let in to the UI ports", async () => {
+test("exposed by host name: every host behind a token and the allowed ranges, the gateway let in to the UI ports; Kiali writes only when asked", async () => {
     await stack.setConfig("istio-mesh:addons", {
         value: JSON.stringify({
             prometheus: true,
             grafana: true,
             kiali: true,
             jaeger: true,
+            kialiWriteAccess: true,
             expose: {
                 mode: "host",
                 domain: "mesh.example.com",
@@ -245,6 +246,15 @@ test("exposed by host name: every host behind a token and the allowed ranges, th
     expect(grafana.GF_AUTH_ANONYMOUS_ENABLED).toBe("false");
     expect(grafana.GF_SECURITY_ADMIN_PASSWORD).toBe("(from a reference)");
     expect(grafana.GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION).toBeUndefined();
+
+    // Asked for, Kiali gets the release's rights back (as every Kiali had before): the
+    // same authorizer question now answers yes, and Kiali's UI offers changes again.
+    const kiali = `system:serviceaccount:${NS}:kiali`;
+    expect(canI(kiali, "patch", "deployments")).toBe(true);
+    expect(kubectlJson("configmap", "kiali", "-n", NS).data["config.yaml"]).toMatch(
+        /^deployment:\n(  .*\n)*  view_only_mode: false$/m,
+    );
+    expect(pod(POD_LABELS.kiali).metadata.annotations["istio-mesh.io/kiali-login"]).toBe("token");
 
     // The ingress gateway's pods reach each addon's UI port, and nothing else new.
     const gatewayPeer = {
