@@ -22,6 +22,7 @@ import {
     projectDir,
     requireCluster,
     saveArtifact,
+    waitFor,
 } from "./harness";
 
 jest.setTimeout(900_000);
@@ -41,14 +42,18 @@ function names(kind: string, namespace: string): string[] {
         .map((l) => l.split("/")[1]);
 }
 
-/** What the addon's running pod was created with (the pod, not only its Deployment). */
-function pod(selector: Record<string, string>) {
+/**
+ * What the addon's running pod was created with (the pod, not only its Deployment),
+ * once a rollout has left only one.
+ */
+async function pod(selector: Record<string, string>) {
     const label = Object.entries(selector)
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
-    const pods = kubectlJson("pods", "-n", NS, "-l", label).items;
-    expect(pods).toHaveLength(1);
-    return pods[0];
+    return waitFor(`one pod ${label} in ${NS}`, 120, () => {
+        const pods = kubectlJson("pods", "-n", NS, "-l", label).items;
+        return pods.length === 1 ? pods[0] : undefined;
+    });
 }
 
 function env(p: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } }, c: string) {
@@ -139,7 +144,7 @@ test("unexposed addons ask for a login, Kiali only reads, and only the other add
     await stack.up(quiet);
 
     // Grafana: no anonymous visitor, and no admin/admin (no password set: no admin user at all).
-    const grafana = env(pod(POD_LABELS.grafana), "grafana");
+    const grafana = env(await pod(POD_LABELS.grafana), "grafana");
     expect(grafana.GF_AUTH_ANONYMOUS_ENABLED).toBe("false");
     expect(grafana.GF_AUTH_ANONYMOUS_ORG_ROLE).toBeUndefined();
     expect(grafana.GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION).toBe("true");
@@ -149,7 +154,7 @@ test("unexposed addons ask for a login, Kiali only reads, and only the other add
     const kialiConfig = kubectlJson("configmap", "kiali", "-n", NS).data["config.yaml"];
     expect(kialiConfig).toMatch(/^auth:\n(  .*\n)*  strategy: token$/m);
     expect(kialiConfig).toMatch(/^deployment:\n(  .*\n)*  view_only_mode: true$/m);
-    expect(pod(POD_LABELS.kiali).metadata.annotations["istio-mesh.io/kiali-login"]).toBe("token, view-only");
+    expect((await pod(POD_LABELS.kiali)).metadata.annotations["istio-mesh.io/kiali-login"]).toBe("token, view-only");
     // What its service account may do, as the API server's authorizer answers.
     const kiali = `system:serviceaccount:${NS}:kiali`;
     expect(canI(kiali, "list", "deployments")).toBe(true);
@@ -160,7 +165,7 @@ test("unexposed addons ask for a login, Kiali only reads, and only the other add
     expect(canI(kiali, "create", "pods/portforward")).toBe(false);
 
     // Prometheus: no lifecycle or admin API, so nothing to shut it down or delete series with.
-    const prometheus = pod(POD_LABELS.prometheus);
+    const prometheus = await pod(POD_LABELS.prometheus);
     expect(prometheus.spec.containers.map((c: { name: string }) => c.name)).toEqual(["prometheus-server"]);
     const args: string[] = prometheus.spec.containers[0].args;
     expect(args).toContain("--config.file=/etc/config/prometheus.yml");
@@ -242,7 +247,7 @@ test("exposed by host name: every host behind a token and the allowed ranges, th
     });
 
     // Grafana now logs its admin in with the stack's password, still with nobody anonymous.
-    const grafana = env(pod(POD_LABELS.grafana), "grafana");
+    const grafana = env(await pod(POD_LABELS.grafana), "grafana");
     expect(grafana.GF_AUTH_ANONYMOUS_ENABLED).toBe("false");
     expect(grafana.GF_SECURITY_ADMIN_PASSWORD).toBe("(from a reference)");
     expect(grafana.GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION).toBeUndefined();
@@ -254,7 +259,7 @@ test("exposed by host name: every host behind a token and the allowed ranges, th
     expect(kubectlJson("configmap", "kiali", "-n", NS).data["config.yaml"]).toMatch(
         /^deployment:\n(  .*\n)*  view_only_mode: false$/m,
     );
-    expect(pod(POD_LABELS.kiali).metadata.annotations["istio-mesh.io/kiali-login"]).toBe("token");
+    expect((await pod(POD_LABELS.kiali)).metadata.annotations["istio-mesh.io/kiali-login"]).toBe("token");
 
     // The ingress gateway's pods reach each addon's UI port, and nothing else new.
     const gatewayPeer = {
