@@ -11,7 +11,7 @@ export { findProjectDir, projectConfigKeys } from "./config/project";
 export { DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, expandSource, isRemoteSource } from "./config/sources";
 export { STACK_MANAGED_ISTIOD_VALUES } from "./config/istiodValues";
 export { parseStackConfig, STACK_SETTINGS } from "./config/parse";
-export { exposureRequiresLogin, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./config/addons";
+export { ADDONS_WITHOUT_LOGIN, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./config/addons";
 export { DEFAULT_TAG } from "./config/revisions";
 export type { GatewayApiSettings } from "./config/gatewayApi";
 export { DEFAULT_GATEWAY_API_SOURCE, GATEWAY_API_FOR_ISTIO, GATEWAY_API_MANIFEST } from "./config/gatewayApi";

@@ -3,7 +3,7 @@ import { ADDON_UI, ObservabilityAddons } from "./addons";
 import { AmbientDataPlane } from "./ambientDataPlane";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
-import { exposureRequiresLogin, NamespaceEnrollment, StackConfig } from "./config";
+import { NamespaceEnrollment, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { GatewayApiCrds } from "./gatewayApiCrds";
 import { GatewayApiPlan } from "./gatewayApiPlan";
@@ -286,7 +286,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     gatewaySelector: exposedBy?.component.selectorLabel,
                     gatewayNamespace: exposedBy?.gateway.namespace,
                     exposureDependsOn: [istiod, admitting, ...(exposedBy ? [exposedBy.component] : [])],
-                    requireLogin: exposureRequiresLogin(config.addons.exposure),
+                    access: config.addons.access,
                     grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,
                 },
                 // The addons are plain workloads in the control plane namespace: they roll out

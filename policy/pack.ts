@@ -5,6 +5,7 @@
 import type { EnforcementLevel, PolicyResource } from "@pulumi/policy";
 import {
     checkAddonAccess,
+    checkClosedAddons,
     checkCrdsRetained,
     checkDisruptionBudgets,
     checkNoDemoSettings,
@@ -73,10 +74,18 @@ export const RULES: Rule[] = [
     {
         name: "no-anonymous-addons",
         description:
-            "Exposed addons ask for a login: no anonymous Grafana, no anonymous Kiali, no Prometheus lifecycle API (outside local stacks).",
+            "Exposed addons ask for a login: no anonymous Grafana, no anonymous Kiali (outside local stacks).",
         enforcementLevel: "mandatory",
         appliesTo: outsideLocal,
         check: checkAddonAccess,
+    },
+    {
+        name: "closed-addons",
+        description:
+            "Every addon is closed, exposed or not: no anonymous Grafana Admin or admin password in the spec, no Prometheus lifecycle/admin API, no anonymous Kiali with write rights or by host name, a token at the gateway for Prometheus and Jaeger hosts, a NetworkPolicy on every addon.",
+        enforcementLevel: "mandatory",
+        appliesTo: everywhere,
+        check: checkClosedAddons,
     },
     {
         name: "control-plane-replicas",

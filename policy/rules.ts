@@ -436,16 +436,30 @@ export function checkSources(resources: PolicyResourceView[]): Violation[] {
 }
 
 const ADDONS = ["grafana", "kiali", "prometheus", "jaeger"];
+/** The addons without a login of their own (components/config/addons.ts, ADDONS_WITHOUT_LOGIN). */
+const ADDONS_WITHOUT_LOGIN = ["prometheus", "jaeger"];
+/** Prometheus's flags that let any client shut it down or delete data (components/addonHardening.ts). */
+const PROMETHEUS_ADMIN_FLAGS = ["--web.enable-lifecycle", "--web.enable-admin-api"];
+const READ_VERBS = ["get", "list", "watch"];
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+const AUTHORIZATION_POLICY = /^kubernetes:security\.istio\.io\/v1(beta1)?:AuthorizationPolicy$/;
+
+interface Exposure {
+    deployment: PolicyResourceView;
+    how: string;
+    /** The host names a VirtualService routes to it by; empty for a NodePort/LoadBalancer Service. */
+    hosts: string[];
+}
 
 /** Addon Deployments that can be reached from outside: selected by a NodePort/LoadBalancer Service, or routed to by a VirtualService. */
-function exposedAddons(resources: PolicyResourceView[]): Map<string, { deployment: PolicyResourceView; how: string }> {
-    const exposed = new Map<string, { deployment: PolicyResourceView; how: string }>();
-    const addonDeployments = ofType(resources, DEPLOYMENT).filter((d) => ADDONS.includes(meta(d).name ?? ""));
+function exposedAddons(resources: PolicyResourceView[]): Map<string, Exposure> {
+    const exposed = new Map<string, Exposure>();
     const services = ofType(resources, SERVICE);
     const virtualServices = resources.filter((r) =>
         /^kubernetes:networking\.istio\.io\/v1\w*:VirtualService$/.test(r.type),
     );
-    for (const d of addonDeployments) {
+    for (const d of addonDeployments(resources)) {
         const labels = template(d).metadata?.labels;
         const selecting = services.filter(
             (s) =>
@@ -459,6 +473,7 @@ function exposedAddons(resources: PolicyResourceView[]): Map<string, { deploymen
             exposed.set(meta(d).name ?? "", {
                 deployment: d,
                 how: `${objectName(external)} (${spec<{ type?: string }>(external).type})`,
+                hosts: [],
             });
             continue;
         }
@@ -468,51 +483,199 @@ function exposedAddons(resources: PolicyResourceView[]): Map<string, { deploymen
                 .match(/"host":"([^"]+)"/g)
                 ?.some((h) => names.has(h.slice(8, -1).split(".")[0])),
         );
-        if (routed) exposed.set(meta(d).name ?? "", { deployment: d, how: objectName(routed) });
+        if (routed) {
+            exposed.set(meta(d).name ?? "", {
+                deployment: d,
+                how: objectName(routed),
+                hosts: spec<{ hosts?: string[] }>(routed).hosts ?? [],
+            });
+        }
     }
     return exposed;
+}
+
+function addonDeployments(resources: PolicyResourceView[]): PolicyResourceView[] {
+    return ofType(resources, DEPLOYMENT).filter((d) => ADDONS.includes(meta(d).name ?? ""));
 }
 
 function envValue(c: Container, name: string): string | undefined {
     return c.env?.find((e) => e.name === name)?.value;
 }
 
-/** Exposed addons must ask for a login: no anonymous Grafana, no anonymous Kiali, no Prometheus lifecycle API. */
+function grafanaContainer(deployment: PolicyResourceView): Container | undefined {
+    return containers(deployment).find((x) => x.name === "grafana");
+}
+
+/** Grafana's anonymous role, or undefined when anonymous access is off. */
+function grafanaAnonymousRole(deployment: PolicyResourceView): string | undefined {
+    const c = grafanaContainer(deployment);
+    const enabled = c ? envValue(c, "GF_AUTH_ANONYMOUS_ENABLED") : undefined;
+    if (enabled === undefined || enabled === "false") return undefined;
+    // Grafana's own default role for anonymous visitors.
+    return (c && envValue(c, "GF_AUTH_ANONYMOUS_ORG_ROLE")) ?? "Viewer";
+}
+
+/** Kiali's ConfigMap in the Deployment's namespace, and its login strategy. */
+function kialiStrategy(
+    resources: PolicyResourceView[],
+    deployment: PolicyResourceView,
+): { cm?: PolicyResourceView; strategy?: string } {
+    const cm = ofType(resources, CONFIG_MAP).find(
+        (m) => meta(m).name === "kiali" && meta(m).namespace === meta(deployment).namespace,
+    );
+    const config = ((cm?.props.data as Record<string, string> | undefined) ?? {})["config.yaml"] ?? "";
+    const strategy = /^\s*strategy:\s*(\S+)/m.exec(config.slice(config.search(/^auth:/m)))?.[1];
+    return { cm, strategy };
+}
+
+/** Exposed addons must ask for a login: no anonymous Grafana, no anonymous Kiali (outside local/dev stacks). */
 export function checkAddonAccess(resources: PolicyResourceView[]): Violation[] {
     const out: Violation[] = [];
     for (const [addon, { deployment, how }] of exposedAddons(resources)) {
         const where = `${objectName(deployment)} is exposed by ${how}`;
         if (addon === "grafana") {
-            const c = containers(deployment).find((x) => x.name === "grafana");
-            const anonymous = c ? envValue(c, "GF_AUTH_ANONYMOUS_ENABLED") : undefined;
-            if (anonymous !== undefined && anonymous !== "false") {
+            const role = grafanaAnonymousRole(deployment);
+            if (role !== undefined) {
                 out.push({
                     urn: deployment.urn,
-                    message: `${where} with GF_AUTH_ANONYMOUS_ENABLED=${anonymous} (role ${(c && envValue(c, "GF_AUTH_ANONYMOUS_ORG_ROLE")) ?? "Viewer"}): every visitor is let in. Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then turns anonymous access off and takes the admin login from grafanaAdminPassword).`,
-                });
-            }
-        }
-        if (addon === "prometheus") {
-            const c = containers(deployment).find((x) => (x.args ?? []).includes("--web.enable-lifecycle"));
-            if (c) {
-                out.push({
-                    urn: deployment.urn,
-                    message: `${where} with --web.enable-lifecycle: anyone who reaches it can shut it down (/-/quit). Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then drops the flag).`,
+                    message: `${where} with GF_AUTH_ANONYMOUS_ENABLED=true (role ${role}): every visitor is let in. Fix: remove istio-mesh:addons.anonymousAccess (the stack then turns anonymous access off and takes the admin login from grafanaAdminPassword).`,
                 });
             }
         }
         if (addon === "kiali") {
-            const cm = ofType(resources, CONFIG_MAP).find(
-                (m) => meta(m).name === "kiali" && meta(m).namespace === meta(deployment).namespace,
-            );
-            const config = ((cm?.props.data as Record<string, string> | undefined) ?? {})["config.yaml"] ?? "";
-            const strategy = /^\s*strategy:\s*(\S+)/m.exec(config.slice(config.search(/^auth:/m)))?.[1];
+            const { cm, strategy } = kialiStrategy(resources, deployment);
             if (strategy === "anonymous") {
                 out.push({
                     urn: cm?.urn ?? deployment.urn,
-                    message: `${where} with auth.strategy anonymous: every visitor acts with Kiali's own cluster-wide rights. Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then uses the token login).`,
+                    message: `${where} with auth.strategy anonymous: every visitor acts with Kiali's own cluster-wide rights. Fix: remove istio-mesh:addons.anonymousAccess (the stack then uses the token login).`,
                 });
             }
+        }
+    }
+    return out;
+}
+
+/** The write verbs of Kiali's ClusterRole, besides the TokenReviews its token login creates. */
+function kialiWriteVerbs(resources: PolicyResourceView[]): string[] {
+    const role = ofType(resources, CLUSTER_ROLE).find((r) => meta(r).name === "kiali");
+    const rules = (role?.props.rules as { apiGroups?: string[]; resources?: string[]; verbs?: string[] }[]) ?? [];
+    const verbs = new Set<string>();
+    for (const rule of rules) {
+        const tokenReviews = (rule.resources ?? []).every((r) => r === "tokenreviews");
+        for (const v of rule.verbs ?? []) {
+            if (!READ_VERBS.includes(v) && !(tokenReviews && v === "create")) verbs.add(v);
+        }
+    }
+    return [...verbs];
+}
+
+/** Whether a DENY AuthorizationPolicy refuses requests without a token for `host`. */
+function tokenRequiredFor(resources: PolicyResourceView[], host: string): boolean {
+    type Rule = {
+        to?: { operation?: { hosts?: string[] } }[];
+        from?: { source?: { notRequestPrincipals?: string[] } }[];
+    };
+    return resources
+        .filter((r) => AUTHORIZATION_POLICY.test(r.type))
+        .some((p) => {
+            const { action, rules } = spec<{ action?: string; rules?: Rule[] }>(p);
+            return (
+                action === "DENY" &&
+                (rules ?? []).some(
+                    (rule) =>
+                        (rule.from ?? []).some((f) => f.source?.notRequestPrincipals?.includes("*")) &&
+                        (rule.to ?? []).some((t) => t.operation?.hosts?.includes(host)),
+                )
+            );
+        });
+}
+
+/**
+ * Every addon, exposed or not, is closed (every stack): no anonymous Grafana Admin
+ * and no admin password in the spec, no Prometheus lifecycle or admin API, no
+ * anonymous Kiali with write rights, no anonymous access by host name, a token
+ * required at the gateway for the addons without a login of their own, and a
+ * NetworkPolicy on every addon's pods.
+ */
+export function checkClosedAddons(resources: PolicyResourceView[]): Violation[] {
+    const out: Violation[] = [];
+    const exposed = exposedAddons(resources);
+    const networkPolicies = ofType(resources, NETWORK_POLICY);
+    for (const deployment of addonDeployments(resources)) {
+        const addon = meta(deployment).name ?? "";
+        const byHost = exposed.get(addon)?.hosts ?? [];
+        if (addon === "grafana") {
+            const role = grafanaAnonymousRole(deployment);
+            if (role !== undefined && role !== "Viewer") {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} lets every visitor in as ${role} (GF_AUTH_ANONYMOUS_ORG_ROLE): anyone who reaches it can change dashboards and data sources. Fix: the stack's own addons never do; anonymous access, when asked for with istio-mesh:addons.anonymousAccess, is Viewer.`,
+                });
+            }
+            const c = grafanaContainer(deployment);
+            if (c && envValue(c, "GF_SECURITY_ADMIN_PASSWORD") !== undefined) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} has its admin password written in its spec (GF_SECURITY_ADMIN_PASSWORD): the release's admin/admin, or readable by whoever reads the Deployment. Fix: istio-mesh:grafanaAdminPassword (a Pulumi secret, kept in the Secret grafana-admin); without it Grafana creates no admin user.`,
+                });
+            }
+            if (role !== undefined && byHost.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} is served by host name (${byHost.join(", ")}) with anonymous access: anyone on the network is let in. Fix: remove istio-mesh:addons.anonymousAccess.`,
+                });
+            }
+        }
+        if (addon === "prometheus") {
+            const flags = containers(deployment).flatMap((c) =>
+                (c.args ?? []).filter((a) => PROMETHEUS_ADMIN_FLAGS.includes(a)),
+            );
+            if (flags.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} runs with ${flags.join(" ")}: any client that reaches it can shut it down (/-/quit) or delete its data. Fix: the stack's own addons drop these flags; deploy the addons through istio-mesh:addons.`,
+                });
+            }
+        }
+        if (addon === "kiali") {
+            const { cm, strategy } = kialiStrategy(resources, deployment);
+            const write = kialiWriteVerbs(resources);
+            if (strategy === "anonymous" && write.length > 0) {
+                out.push({
+                    urn: cm?.urn ?? deployment.urn,
+                    message: `${objectName(deployment)} takes anonymous visitors and its ClusterRole kiali may ${write.join(", ")}: anyone who reaches it can change workloads and Istio config cluster-wide. Fix: keep Kiali read-only (remove istio-mesh:addons.kialiWriteAccess) or give it a login (remove istio-mesh:addons.anonymousAccess).`,
+                });
+            }
+            if (strategy === "anonymous" && byHost.length > 0) {
+                out.push({
+                    urn: cm?.urn ?? deployment.urn,
+                    message: `${objectName(deployment)} is served by host name (${byHost.join(", ")}) with auth.strategy anonymous: anyone on the network is let in. Fix: remove istio-mesh:addons.anonymousAccess.`,
+                });
+            }
+        }
+        if (ADDONS_WITHOUT_LOGIN.includes(addon)) {
+            const open = byHost.filter((h) => !tokenRequiredFor(resources, h));
+            if (open.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} has no login of its own and is served by host name (${open.join(", ")}) without a token required at the gateway: anyone who reaches the gateway reads it. Fix: istio-mesh:addons.expose.jwt (issuer and jwksUri), or turn it off (istio-mesh:addons.${addon}: false).`,
+                });
+            }
+        }
+        const labels = template(deployment).metadata?.labels;
+        const fenced = networkPolicies.some((np) => {
+            const s = spec<{ podSelector?: { matchLabels?: Record<string, string> }; policyTypes?: string[] }>(np);
+            return (
+                meta(np).namespace === meta(deployment).namespace &&
+                (s.policyTypes ?? ["Ingress"]).includes("Ingress") &&
+                matches(s.podSelector?.matchLabels, labels)
+            );
+        });
+        if (!fenced) {
+            out.push({
+                urn: deployment.urn,
+                message: `${objectName(deployment)} has no NetworkPolicy selecting its pods: every pod in the cluster can reach it. Fix: deploy the addons through istio-mesh:addons (a NetworkPolicy <addon>-access each; istio-mesh:addons.allowFromNamespaces lets more in).`,
+            });
         }
     }
     return out;
@@ -549,7 +712,7 @@ export function checkNoDemoSettings(resources: PolicyResourceView[]): Violation[
             if (srv.port?.protocol?.toUpperCase() === "HTTP" && !srv.tls?.httpsRedirect) {
                 out.push({
                     urn: g.urn,
-                    message: `${objectName(g)} serves ${(srv.hosts ?? []).join(", ")} over plain HTTP (no httpsRedirect): logins and data cross the network readable. Fix: istio-mesh:addons.expose.tls.credentialName (HTTPS, HTTP redirected) instead of tls.insecureHttp/allowUnauthenticated.`,
+                    message: `${objectName(g)} serves ${(srv.hosts ?? []).join(", ")} over plain HTTP (no httpsRedirect): logins and data cross the network readable. Fix: istio-mesh:addons.expose.tls.credentialName (HTTPS, HTTP redirected) instead of tls.insecureHttp.`,
                 });
             }
         }

@@ -173,6 +173,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         addons: {
             enabled: addons.enabled,
             exposure: addons.exposure,
+            access: addons.access,
             grafanaAdminFromSecret: addons.grafanaAdminFromSecret,
         },
         injectionNamespaces,

@@ -134,9 +134,9 @@ test("a bad prod config fails with a message per rule, naming the resource, the 
     global:
       tag: latest
   istio-mesh:addons:
+    anonymousAccess: true
     expose:
       mode: nodePort
-      allowUnauthenticated: true
 `;
         const r = await previewWithPolicy("e2e-policy-prod-bad", bad);
         const section = policySection(r.output);
@@ -148,10 +148,9 @@ test("a bad prod config fails with a message per rule, naming the resource, the 
             ["no-demo-profile", /Service istio-system\/grafana-nodeport exposes an addon on a node port/],
             [
                 "no-anonymous-addons",
-                /Deployment istio-system\/grafana is exposed by Service istio-system\/grafana-nodeport \(NodePort\) with GF_AUTH_ANONYMOUS_ENABLED=true \(role Admin\)/,
+                /Deployment istio-system\/grafana is exposed by Service istio-system\/grafana-nodeport \(NodePort\) with GF_AUTH_ANONYMOUS_ENABLED=true \(role Viewer\)/,
             ],
             ["no-anonymous-addons", /Deployment istio-system\/kiali is exposed .* with auth\.strategy anonymous/],
-            ["no-anonymous-addons", /Deployment istio-system\/prometheus is exposed .* with --web\.enable-lifecycle/],
             ["control-plane-replicas", /Deployment istio-system\/istiod runs 1 replica and no autoscaler/],
             ["control-plane-replicas", /Deployment istio-system\/istio-ingressgateway runs 1 replica/],
             ["control-plane-disruption-budgets", /Deployment istio-system\/istiod has no PodDisruptionBudget/],

@@ -27,20 +27,22 @@ describe("settings that belong to another mode, or to an addon that is off, are 
 });
 
 // Issue 8, part 2: an exposure never lets anyone in without a login, unless the stack says so by name.
+// (Host exposure of Prometheus and Jaeger, which need a token: test/unit/addonAccess.test.ts.)
 describe("addon exposure with authentication and TLS", () => {
+    const withLogins = { prometheus: false, jaeger: false };
     const password = "correct horse battery";
     const SET = "pulumi config set --secret istio-mesh:grafanaAdminPassword <password>";
 
     test.each([
         [
             { profile: "demo", addons: { expose: { mode: "nodePort" } } },
-            `istio-mesh:grafanaAdminPassword: is required; Grafana is exposed (addons.expose.mode nodePort) and gets an admin login instead of anonymous access: set its password as a Pulumi secret with ${SET} (at least 12 characters), or turn Grafana off (addons.grafana: false)`,
+            `istio-mesh:grafanaAdminPassword: is required; Grafana is exposed (addons.expose.mode nodePort) and asks for its admin login: set its password as a Pulumi secret with ${SET} (at least 12 characters), or turn Grafana off (addons.grafana: false)`,
         ],
         [
             {
                 profile: "demo",
                 grafanaAdminPassword: password,
-                addons: { expose: { mode: "host", domain: "m.example.com" } },
+                addons: { ...withLogins, expose: { mode: "host", domain: "m.example.com" } },
             },
             "istio-mesh:addons.expose.tls.credentialName: is required; mode host serves the addons over HTTPS with this kubernetes.io/tls Secret in the ingress gateway's namespace (created by you or cert-manager, for *.<domain>), and redirects HTTP; to serve plain HTTP instead, set addons.expose.tls.insecureHttp: true",
         ],
@@ -57,6 +59,7 @@ describe("addon exposure with authentication and TLS", () => {
                 profile: "demo",
                 grafanaAdminPassword: password,
                 addons: {
+                    ...withLogins,
                     expose: {
                         mode: "host",
                         domain: "m.example.com",
@@ -71,8 +74,8 @@ describe("addon exposure with authentication and TLS", () => {
             'istio-mesh:addons.expose.tls: {"credentialName":"tls"} needs addons.expose.mode host (it is nodePort)',
         ],
         [
-            { profile: "demo", addons: { expose: { mode: "nodePort", allowUnauthenticated: "yes" } } },
-            'istio-mesh:addons.expose.allowUnauthenticated: "yes" is not a boolean; allowed: true, false',
+            { profile: "demo", addons: { expose: { mode: "nodePort", allowUnauthenticated: true } } },
+            "istio-mesh:addons.expose.allowUnauthenticated: true is no longer a setting: every addon asks for a login, exposed or not; for anonymous read-only access to addons not exposed by host name, set addons.anonymousAccess: true",
         ],
         [
             {
@@ -104,23 +107,11 @@ describe("addon exposure with authentication and TLS", () => {
         expect(c.addons.grafanaAdminFromSecret).toBe(true);
     });
 
-    test("an exposure that says it allows unauthenticated access needs no password and no TLS", () => {
-        const c = parse({
-            profile: "demo",
-            addons: { expose: { mode: "host", domain: "m.example.com", allowUnauthenticated: true } },
-        });
-        expect(c.addons.exposure).toMatchObject({
-            allowUnauthenticated: true,
-            tls: { credentialName: "", insecureHttp: false },
-        });
-        expect(c.addons.grafanaAdminFromSecret).toBe(false);
-    });
-
     test("plain HTTP is an explicit choice, logins still required", () => {
         const c = parse({
             profile: "demo",
             grafanaAdminPassword: password,
-            addons: { expose: { mode: "host", domain: "m.example.com", tls: { insecureHttp: true } } },
+            addons: { ...withLogins, expose: { mode: "host", domain: "m.example.com", tls: { insecureHttp: true } } },
         });
         expect(c.addons.exposure.tls).toEqual({ credentialName: "", insecureHttp: true });
         expect(c.addons.grafanaAdminFromSecret).toBe(true);

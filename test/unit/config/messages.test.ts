@@ -25,7 +25,7 @@ describe("stack config errors name the key, the value and what is allowed", () =
         ],
         [
             { addons: { loki: true } },
-            "istio-mesh:addons.loki: true is not a known setting; allowed: prometheus, grafana, kiali, jaeger, expose",
+            "istio-mesh:addons.loki: true is not a known setting; allowed: prometheus, grafana, kiali, jaeger, expose, anonymousAccess, kialiWriteAccess, allowFromNamespaces",
         ],
         [
             { profile: "ambient", cni: { enabled: false } },
@@ -152,7 +152,7 @@ describe("a bad value is reported once, as the root cause", () => {
         ],
         [
             { profile: "demo", gateways: "none", addons: { expose: { mode: "host", domain: "mesh.example.com" } } },
-            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas, revision}',
+            'istio-mesh:gateways: "none" is not a list of gateways {name, kind, namespace, serviceType, ports, replicas, revision, loadBalancerTimeoutSeconds}',
         ],
     ])("%j", (raw, message) => {
         expect(problems(raw)).toEqual([message]);
@@ -208,7 +208,8 @@ describe("numbers given as text are the same numbers", () => {
                 ],
                 addons: {
                     grafana: true,
-                    expose: { mode: "nodePort", nodePorts: { grafana: n(32000) }, allowUnauthenticated: true },
+                    anonymousAccess: true,
+                    expose: { mode: "nodePort", nodePorts: { grafana: n(32000) } },
                 },
             });
         expect(numeric(String)).toEqual(numeric((v) => v));
