@@ -30,7 +30,14 @@ export class SidecarRollout extends pulumi.ComponentResource {
         super("istio-mesh:index:SidecarRollout", name, {}, opts);
         for (const w of args.workloads ?? []) {
             const patch = {
-                metadata: { name: w.name, namespace: w.namespace },
+                metadata: {
+                    name: w.name,
+                    namespace: w.namespace,
+                    // Each patch has a field manager of its own; one retained by an earlier
+                    // entry for the same workload still owns the annotation, so a new entry
+                    // takes it over rather than fail on the conflict. The annotation is the stack's.
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
                 spec: { template: { metadata: { annotations: { [PROXY_VERSION_ANNOTATION]: args.proxyVersion } } } },
             };
             const childName = `${name}-${w.namespace}-${w.kind.toLowerCase()}-${w.name}`;
