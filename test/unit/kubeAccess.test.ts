@@ -4,10 +4,13 @@
 // without the setting, $KUBECONFIG's files merged; the context and cluster
 // overrides; exec plugins and token files fetched again when they expire; no
 // kubeconfig contents in any error message.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as https from "https";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import { KubeClient } from "../../components/kube";
 import { CredentialSource, kubeAccess, kubeconfigSetting, TOKEN_FILE_REFRESH_MS } from "../../components/kubeconfig";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubeconfig-"));
@@ -204,5 +207,58 @@ describe("credentials are fetched again when they expire", () => {
             exec: { command: process.execPath, args: ["-e", `console.log("${TOKEN}")`] },
         });
         expect(() => noCredential.current()).toThrow(/printed no ExecCredential with a token or client certificate$/);
+    });
+});
+
+describe("the client on a real connection", () => {
+    let server: https.Server;
+    let url: string;
+    let ca: string;
+    const accepted = "Bearer t2";
+
+    beforeAll(async () => {
+        // A self-signed certificate for 127.0.0.1, made with openssl as a cluster's CA would be.
+        const certDir = path.join(dir, "tls");
+        fs.mkdirSync(certDir);
+        execFileSync(
+            "openssl",
+            [
+                ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
+                ...["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
+            ],
+            { cwd: certDir, stdio: "ignore" },
+        );
+        ca = fs.readFileSync(path.join(certDir, "cert.pem"), "utf8");
+        server = https.createServer({ key: fs.readFileSync(path.join(certDir, "key.pem")), cert: ca }, (req, res) => {
+            const ok = req.headers.authorization === accepted;
+            res.writeHead(ok ? 200 : 401, { "Content-Type": "application/json" });
+            res.end(JSON.stringify(ok ? { items: [{ metadata: { name: "ns" } }] } : { message: "Unauthorized" }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    test("an expired credential (401) makes the exec plugin run again, and the request is sent once more", async () => {
+        const counter = path.join(dir, "client-count");
+        fs.writeFileSync(counter, "0");
+        const script =
+            `const fs = require("fs"); const n = Number(fs.readFileSync(${JSON.stringify(counter)}, "utf8")) + 1;` +
+            `fs.writeFileSync(${JSON.stringify(counter)}, String(n));` +
+            `console.log(JSON.stringify({ status: { token: "t" + n } }));`;
+        const kubeconfig = JSON.stringify({
+            "current-context": "c",
+            clusters: [{ name: "c", cluster: { server: url, "certificate-authority-data": b64(ca) } }],
+            users: [{ name: "u", user: { exec: { command: process.execPath, args: ["-e", script] } } }],
+            contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+        });
+        const client = new KubeClient({ kubeconfig, workDir: dir });
+        expect(await client.list<{ metadata: { name: string } }>("/api/v1/namespaces")).toEqual([
+            { metadata: { name: "ns" } },
+        ]);
+        expect(fs.readFileSync(counter, "utf8")).toBe("2");
+        // Still valid: no third run.
+        await client.list("/api/v1/namespaces");
+        expect(fs.readFileSync(counter, "utf8")).toBe("2");
     });
 });
