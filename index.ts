@@ -18,10 +18,10 @@ import {
     StackConfig,
     UpgradeKind,
 } from "./components/prepare";
-import { KubeClient, KubeconfigSource } from "./components/kube";
+import { KubeClient } from "./components/kube";
+import { providerCluster } from "./components/providerCluster";
 import { controlPlaneNamespaceIsOurs, foreignIstioObjects, foreignObjectsRefusal } from "./components/ownership";
 import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
-import * as path from "path";
 
 /** This stack's fully qualified name. */
 const stackName = () => `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
@@ -48,18 +48,6 @@ async function lastDeployment(): Promise<LastDeployment> {
     ] as const;
     const values = await Promise.all(keys.map((k) => self.getOutputDetails(k).then((d) => d.value as unknown)));
     return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as LastDeployment;
-}
-
-/** The cluster the Kubernetes provider talks to: its kubeconfig setting (a path, resolved as the provider does, or contents). */
-function providerCluster(): KubeconfigSource {
-    const k8sConfig = new pulumi.Config("kubernetes");
-    const kubeconfig = k8sConfig.get("kubeconfig");
-    const context = k8sConfig.get("context");
-    const isPath = kubeconfig !== undefined && !/\n/.test(kubeconfig);
-    return {
-        ...(kubeconfig !== undefined ? { kubeconfig: isPath ? path.resolve(kubeconfig) : kubeconfig } : {}),
-        ...(context !== undefined ? { context } : {}),
-    };
 }
 
 /**

@@ -10,6 +10,7 @@ import { GatewayApiPlan } from "./gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { admissionReady, Istiod } from "./istiod";
 import { KubeconfigSource } from "./kube";
+import { providerCluster } from "./providerCluster";
 import { RevisionTag } from "./revisionTag";
 import { SidecarMigration } from "./sidecarMigration";
 import { MeshMtlsPolicy } from "./mtls";
@@ -42,7 +43,9 @@ export interface IstioMeshArgs {
     namespaceOwned?: boolean;
     /**
      * The cluster the Kubernetes provider uses, for restarting workloads and for asking
-     * the API server whether istiod's webhook answers (admission.ts). @default the provider's defaults
+     * the API server whether istiod's webhook answers (admission.ts). Set it when the
+     * component's resources use a provider of your own. @default the default provider's
+     * settings in the stack config (kubernetes:kubeconfig, kubernetes:context, kubernetes:cluster)
      */
     cluster?: KubeconfigSource;
     /**
@@ -231,7 +234,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istiod = istiods.get(config.revision) ?? allIstiods[0];
         // Ready pods are not an answering webhook: what istiod admits (Istio resources,
         // injected pods) waits until the API server reaches and trusts every istiod.
-        const admitting = admissionReady(allIstiods, config.namespace, args.cluster ?? {});
+        const cluster = args.cluster ?? providerCluster();
+        const admitting = admissionReady(allIstiods, config.namespace, cluster);
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
         const dataPlaneDeps: pulumi.Input<pulumi.Resource>[] = [...allIstiods, ...tags, admitting];
@@ -337,7 +341,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                         revision: ns.revision,
                         batchSize: config.sidecarMigration.batchSize,
                         timeoutSeconds: config.sidecarMigration.timeoutSeconds,
-                        ...args.cluster,
+                        cluster,
                     },
                     { parent: this, dependsOn: [labels, ...dataPlaneDeps] },
                 );

@@ -1,7 +1,11 @@
 // `npm run status`: what the stack installed, at which versions, and whether it is
 // ready, read from the stack's outputs and checked against the cluster.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { KubeObject, WorkloadObject } from "../components/kube";
+import { kubeconfigSetting } from "../components/kubeconfig";
 import type { ComponentVersion } from "../components/mesh";
 import type { PodObject } from "../components/migration";
 import { revisionReport, RevisionReportInput } from "../components/revisionReport";
@@ -20,14 +24,58 @@ function flag(name: string): string | undefined {
 }
 
 const stack = flag("stack") ?? "local";
-const kubeconfigArgs = (() => {
-    const file = flag("kubeconfig");
-    return file ? ["--kubeconfig", file] : [];
-})();
+/** kubectl's cluster settings: flags that name no secret; the kubeconfig itself travels in KUBECONFIG. */
+const kubectlArgs: string[] = [];
+const kubectlEnv: NodeJS.ProcessEnv = { ...process.env };
+
+/** A stack setting, or undefined when it is not set. */
+function stackConfig(key: string): string | undefined {
+    try {
+        return execFileSync("pulumi", ["config", "get", key, "--stack", stack], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        }).replace(/\n$/, "");
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Points kubectl at the cluster the stack's provider uses: --kubeconfig FILE when
+ * given, else the stack's kubernetes:kubeconfig (a file that exists, or contents,
+ * decided as the provider decides it), context and cluster. Contents go to a file
+ * only this user can read, removed on exit, never to a command line (where `ps`
+ * and CI logs show them).
+ */
+function useStackCluster(): void {
+    const given = flag("kubeconfig");
+    if (given) {
+        kubectlEnv.KUBECONFIG = path.resolve(given);
+        return;
+    }
+    const value = stackConfig("kubernetes:kubeconfig");
+    if (value) {
+        const setting = kubeconfigSetting(value, process.cwd());
+        if ("file" in setting) {
+            kubectlEnv.KUBECONFIG = setting.file;
+        } else {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-status-"));
+            process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+            const file = path.join(dir, "kubeconfig");
+            fs.writeFileSync(file, setting.contents, { mode: 0o600 });
+            kubectlEnv.KUBECONFIG = file;
+        }
+    }
+    const context = stackConfig("kubernetes:context");
+    if (context) kubectlArgs.push("--context", context);
+    const cluster = stackConfig("kubernetes:cluster");
+    if (cluster) kubectlArgs.push("--cluster", cluster);
+}
 
 function kubectlItems<T>(...args: string[]): T[] {
-    const out = execFileSync("kubectl", [...kubeconfigArgs, "get", ...args, "-o", "json"], {
+    const out = execFileSync("kubectl", [...kubectlArgs, "get", ...args, "-o", "json"], {
         encoding: "utf8",
+        env: kubectlEnv,
         maxBuffer: 256 * 1024 * 1024,
     });
     return (JSON.parse(out) as { items: T[] }).items;
@@ -44,13 +92,13 @@ function probeIstiod(deployment: WorkloadObject): ReadyProbe {
             execFileSync(
                 "kubectl",
                 [
-                    ...kubeconfigArgs,
+                    ...kubectlArgs,
                     "get",
                     "--request-timeout=10s",
                     "--raw",
                     `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:8080/proxy/ready`,
                 ],
-                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+                { encoding: "utf8", env: kubectlEnv, stdio: ["ignore", "pipe", "pipe"] },
             );
             probe.answered++;
         } catch (e) {
@@ -75,17 +123,7 @@ function main(): number {
         console.error(`stack ${stack} has no installation (no 'components' output): run pulumi up first`);
         return 2;
     }
-    const kubeconfig = (() => {
-        if (kubeconfigArgs.length > 0) return;
-        try {
-            return execFileSync("pulumi", ["config", "get", "kubernetes:kubeconfig", "--stack", stack], {
-                encoding: "utf8",
-            }).trim();
-        } catch {
-            return undefined;
-        }
-    })();
-    if (kubeconfig) kubeconfigArgs.push("--kubeconfig", kubeconfig);
+    useStackCluster();
     const workloads = [
         ...kubectlItems<WorkloadObject>("deployments", "--all-namespaces"),
         ...kubectlItems<WorkloadObject>("daemonsets", "--all-namespaces"),
