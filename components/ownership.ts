@@ -201,6 +201,7 @@ export function judgeOwnership(inventory: OwnershipInventory, settings: Ownershi
         namespaceNote = `namespace ${settings.namespace} exists and no istio-mesh stack created it: it is used, not owned; destroy leaves it and whatever in it the stack did not create`;
     }
 
+    const kept = new Map<string, string[]>();
     const addonNames = new Set((settings.addonObjects ?? []).map((o) => `${o.kind}/${o.name}`));
     for (const { kind, isIstio } of CLUSTER_KINDS) {
         for (const o of inventory.cluster[kind]) {
@@ -209,12 +210,14 @@ export function judgeOwnership(inventory: OwnershipInventory, settings: Ownershi
             const id = stackOf(o);
             if (isForeign(o)) {
                 foreign.push({ object: `${kind}/${name}`, owner: ownerName(o) });
-            } else if (id !== undefined && id !== stackId && kind === "CustomResourceDefinition") {
-                notes.push(
-                    `taking ${kind}/${name}: kept by a destroy of ${ownerName(o)}, which is no longer installed`,
-                );
+            } else if (id !== undefined && id !== stackId) {
+                const owner = ownerName(o);
+                kept.set(owner, [...(kept.get(owner) ?? []), `${kind}/${name}`]);
             }
         }
+    }
+    for (const [owner, objects] of kept) {
+        notes.push(`taking ${objects.join(", ")}: left by ${owner}, which is no longer installed`);
     }
     if (settings.adoptExisting && foreign.length > 0) {
         notes.push(

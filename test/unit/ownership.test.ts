@@ -119,7 +119,7 @@ describe("who owns what the cluster has", () => {
         const j = judgeOwnership(kept, settings);
         expect(j.foreign).toEqual([]);
         expect(j.notes).toEqual([
-            `taking CustomResourceDefinition/virtualservices.networking.istio.io: kept by a destroy of stack organization/x/gone (id ${OTHER}), which is no longer installed`,
+            `taking CustomResourceDefinition/virtualservices.networking.istio.io: left by stack organization/x/gone (id ${OTHER}), which is no longer installed`,
         ]);
     });
 
