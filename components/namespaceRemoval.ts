@@ -12,8 +12,7 @@ export const KEPT_FOR_ANNOTATION = "istio-mesh.io/kept-for";
 
 /**
  * Field managers whose objects are by-products of what the stack runs, not anyone's
- * data: the control plane's controllers (the default ServiceAccount, kube-root-ca.crt,
- * Endpoints) and istiod (its self-signed CA `istio-ca-secret`, the root certificate
+ * data: the control plane's controllers (kube-root-ca.crt, Endpoints) and istiod (its self-signed CA `istio-ca-secret`, the root certificate
  * ConfigMap it writes into every namespace, its leader-election locks).
  */
 const BY_PRODUCT_MANAGERS = new Set(["kube-controller-manager", "kube-apiserver", "kube-scheduler", "pilot-discovery"]);
@@ -32,16 +31,20 @@ export interface NamespacedItem extends ClusterObject {
  * control plane or istiod): `Kind/name`, sorted.
  */
 export function foreignContents(items: NamespacedItem[], stackId: string): string[] {
-    return items
-        .filter((o) => !RECORD_KINDS.has(o.kindName))
-        .filter((o) => o.metadata.labels?.[STACK_ID_LABEL] !== stackId)
-        .filter((o) => (o.metadata.ownerReferences ?? []).length === 0)
-        .filter((o) => {
-            const managers = (o.metadata.managedFields ?? []).map((f) => f.manager ?? "");
-            return managers.length === 0 || managers.some((m) => !BY_PRODUCT_MANAGERS.has(m));
-        })
-        .map((o) => `${o.kindName}/${o.metadata.name}`)
-        .sort();
+    return (
+        items
+            .filter((o) => !RECORD_KINDS.has(o.kindName))
+            .filter((o) => o.metadata.labels?.[STACK_ID_LABEL] !== stackId)
+            .filter((o) => (o.metadata.ownerReferences ?? []).length === 0)
+            // Made by the service account controller in every namespace, with no field manager recorded.
+            .filter((o) => !(o.kindName === "ServiceAccount" && o.metadata.name === "default"))
+            .filter((o) => {
+                const managers = (o.metadata.managedFields ?? []).map((f) => f.manager ?? "");
+                return managers.length === 0 || managers.some((m) => !BY_PRODUCT_MANAGERS.has(m));
+            })
+            .map((o) => `${o.kindName}/${o.metadata.name}`)
+            .sort()
+    );
 }
 
 interface ApiResourceList {

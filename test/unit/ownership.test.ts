@@ -243,7 +243,8 @@ describe("what keeps the stack's namespace on destroy", () => {
             item("Pod", "istiod-abc", { ownerReferences: [{ kind: "ReplicaSet", name: "istiod-abc" }] }),
             item("Secret", "istio-ca-secret", { managedFields: [{ manager: "pilot-discovery" }] }),
             item("ConfigMap", "kube-root-ca.crt", { managedFields: [{ manager: "kube-controller-manager" }] }),
-            item("ServiceAccount", "default", { managedFields: [{ manager: "kube-controller-manager" }] }),
+            // As the API server serves it: no field manager at all.
+            item("ServiceAccount", "default", { managedFields: [] }),
             item("Event", "istiod.1"),
             item("events.k8s.io/Event", "istiod.1"),
         ];
