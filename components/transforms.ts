@@ -2,6 +2,7 @@
 // one is a plain function of (type, props, opts), so it is tested without a
 // Pulumi runtime.
 import * as pulumi from "@pulumi/pulumi";
+import { STACK_ID_LABEL, STACK_NAME_ANNOTATION } from "./ownership";
 
 export const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
 export const WEBHOOK_TYPES = [
@@ -72,6 +73,27 @@ export const ownDeclaredFields: pulumi.ResourceTransform = (args) =>
     args.custom && args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:helm.sh/")
         ? annotated(args, PATCH_FORCE_ANNOTATION, "true")
         : undefined;
+
+/**
+ * Marks every Kubernetes object the stack creates with the stack's id (a label, so a
+ * later run lists the stack's objects by selector) and its name (an annotation, for
+ * messages): ownership.ts tells this stack's objects from another stack's by it.
+ * Patches of objects the stack does not own (a namespace's injection label, a
+ * workload's restart stamp) are left unmarked: the object stays its owner's.
+ */
+export function markStackIdentity(identity: { id: string; name: string }): pulumi.ResourceTransform {
+    return (args) => {
+        if (!args.custom || !args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm.sh/"))
+            return undefined;
+        if (args.type.endsWith("Patch")) return undefined;
+        const props = args.props as { metadata?: { labels?: Record<string, string> } };
+        const labelled = {
+            ...props,
+            metadata: { ...props.metadata, labels: { ...props.metadata?.labels, [STACK_ID_LABEL]: identity.id } },
+        };
+        return annotated({ ...args, props: labelled }, STACK_NAME_ANNOTATION, identity.name);
+    };
+}
 
 /**
  * A ClusterIP or NodePort Service is usable once created: its endpoints follow its
