@@ -497,27 +497,31 @@ istiod_status() {
 # istiod it talks to, its phase (synced once istiod's first complete
 # configuration arrived), its certificate's identity and what it holds.
 standin_status() {
-  local f ok=0 count=0
   echo "stand-ins: mode $(cat "$CLUSTER_DIR/standin-mode" 2>/dev/null || echo annotated)"
-  for f in "$CLUSTER_DIR"/standins/*/supervisor.json; do
-    [[ -e "$f" ]] || continue
-    count=$((count + 1))
-    node -e '
-      const fs = require("fs");
-      const sup = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-      const stateFile = require("path").join(require("path").dirname(process.argv[1]), "state.json");
-      const st = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : {};
+  # One node process for all of them: the `all` mode runs hundreds.
+  node -e '
+    const fs = require("fs");
+    const path = require("path");
+    const dir = process.argv[1];
+    const keys = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
+    let ok = true, count = 0;
+    for (const key of keys) {
+      const sup = read(path.join(dir, key, "supervisor.json"));
+      if (!sup) continue;
+      count++;
+      const st = read(path.join(dir, key, "state.json")) || {};
       const alive = sup.pid !== null && (() => { try { process.kill(sup.pid, 0); return true; } catch { return false; } })();
       const what = sup.status !== "running" ? `${sup.status.toUpperCase()}: ${sup.reason}`
         : !alive ? "NOT RUNNING"
         : st.phase === "synced" ? `synced  ${st.certificate.spiffe}  ` +
-            Object.entries(st.resources || {}).map(([k, v]) => `${k}=${v}`).join(" ")
+            Object.entries(st.resources || {}).map(([k, v]) => `${k.toLowerCase()}=${v}`).join(" ")
         : `${(st.phase || "starting").toUpperCase()}${st.error ? ": " + st.error : ""}`;
       console.log(`standin ${sup.namespace}/${sup.pod}  pid ${sup.pid ?? "-"}  istiod ${sup.istiod ?? "-"}  restarts ${sup.restarts}  ${what}`);
-      process.exit(sup.status === "running" && alive && st.phase !== "failed" ? 0 : 1);' "$f" || ok=1
-  done
-  ((count > 0)) || echo "stand-ins: none"
-  return "$ok"
+      if (!(sup.status === "running" && alive && st.phase !== "failed")) ok = false;
+    }
+    if (count === 0) console.log("stand-ins: none");
+    process.exit(ok ? 0 : 1);' "$CLUSTER_DIR/standins"
 }
 
 case "${1:-}" in

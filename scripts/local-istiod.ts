@@ -360,8 +360,14 @@ interface Standin {
 }
 
 const standins = new Map<string, Standin>();
-/** Stand-ins that exited on their own: when they may start again, and how often they have. */
-const standinBackoff = new Map<string, { until: number; restarts: number }>();
+/** Stand-ins that exited on their own: when they may start again, and how often they have (for that pod UID). */
+const standinBackoff = new Map<string, { until: number; restarts: number; uid: string }>();
+
+/** How often the stand-in of this pod (this UID, not an earlier pod of the same name) has been restarted. */
+function restartsOf(key: string, uid: string | undefined): number {
+    const b = standinBackoff.get(key);
+    return b && b.uid === (uid ?? "") ? b.restarts : 0;
+}
 const STANDIN_MODE_FILE = path.join(clusterDir, "standin-mode");
 let lastModeError = "";
 
@@ -387,7 +393,7 @@ function writeStandinSupervision(
         istiod: s?.istiod ?? null,
         xdsAddress: s ? `127.0.0.1:${s.xdsPort}` : null,
         startedAt: s ? new Date(s.startedAt).toISOString() : null,
-        restarts: s?.restarts ?? standinBackoff.get(key)?.restarts ?? 0,
+        restarts: s?.restarts ?? restartsOf(key, pod.metadata.uid),
     };
     fs.writeFileSync(path.join(standinDir(key), "supervisor.json"), JSON.stringify(doc, null, 2));
 }
@@ -458,7 +464,7 @@ function startStandin(key: string, pod: ProxyPodObject, r: Running): void {
         xdsPort: r.ports.secureGrpc,
         child,
         startedAt: Date.now(),
-        restarts: standinBackoff.get(key)?.restarts ?? 0,
+        restarts: restartsOf(key, pod.metadata.uid),
         stopping: false,
     };
     standins.set(key, s);
@@ -470,7 +476,7 @@ function startStandin(key: string, pod: ProxyPodObject, r: Running): void {
         if (standins.get(key) === s) standins.delete(key);
         if (!s.stopping) {
             log(`stand-in ${key} exited unexpectedly (code ${code}, signal ${signal}); restarting in 5s`);
-            standinBackoff.set(key, { until: Date.now() + 5000, restarts: s.restarts + 1 });
+            standinBackoff.set(key, { until: Date.now() + 5000, restarts: s.restarts + 1, uid: s.uid });
             writeStandinSupervision(key, pod, {
                 status: "restarting",
                 reason: `exited with code ${code}, signal ${signal}`,
@@ -536,7 +542,8 @@ async function reconcileStandins(): Promise<void> {
                 continue;
             }
         }
-        if ((standinBackoff.get(key)?.until ?? 0) > Date.now()) continue;
+        const backoff = standinBackoff.get(key);
+        if (backoff && backoff.uid === (pod.metadata.uid ?? "") && backoff.until > Date.now()) continue;
         if (!("r" in target)) {
             writeStandinSupervision(key, pod, { status: "waiting", reason: target.reason });
             continue;

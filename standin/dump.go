@@ -17,6 +17,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,11 +26,14 @@ import (
 	_ "istio.io/istio/pkg/config/xds" // registers the Envoy filter types that listeners carry, for JSON
 	"istio.io/istio/pkg/model"
 	"istio.io/istio/pkg/security"
-	"istio.io/istio/pkg/util/protomarshal"
 	"istio.io/istio/pkg/workloadapi"
 )
 
 const redacted = "[redacted]"
+
+// dumpJSON writes field names as the proto declares them (snake_case), as
+// Envoy's admin API does; the Any types are resolved from the global registry.
+var dumpJSON = protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}
 
 // envoyConfigDump renders an Envoy proxy's dump: its bootstrap node, then
 // clusters, listeners, routes, endpoints and secrets, in Envoy's order.
@@ -111,19 +115,19 @@ func envoyConfigDump(node *core.Node, r *received, workload *security.SecretItem
 			return nil, err
 		}
 	}
-	s, err := protomarshal.ToJSONWithIndent(&adminv3.ConfigDump{Configs: configs}, "  ")
+	b, err := dumpJSON.Marshal(&adminv3.ConfigDump{Configs: configs})
 	if err != nil {
 		return nil, fmt.Errorf("config dump to JSON: %v", err)
 	}
-	return []byte(s), nil
+	return b, nil
 }
 
 // ztunnelConfigDump lists what a ztunnel received: workloads and services (the
 // two kinds of Address) and authorization policies.
 func ztunnelConfigDump(r *received) ([]byte, error) {
 	toJSON := func(m proto.Message) (json.RawMessage, error) {
-		s, err := protomarshal.ToJSON(m)
-		return json.RawMessage(s), err
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+		return json.RawMessage(b), err
 	}
 	out := struct {
 		Workloads []json.RawMessage `json:"workloads"`

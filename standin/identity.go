@@ -72,8 +72,8 @@ func newSecretManager(p *proxy, caAddress string) (*cache.SecretManagerClient, e
 }
 
 // workloadCertificate asks for the pod's certificate and verifies it with Istio's
-// own check: the chain leads to the root the pod mounts and carries the pod's
-// SPIFFE identity, and the key matches.
+// own check: the chain leads to the root the pod mounts, carries the pod's
+// SPIFFE identity and the usages of a workload certificate, and the key matches.
 func workloadCertificate(sm security.SecretManager, p *proxy) (*security.SecretItem, *certificateSummary, error) {
 	item, err := sm.GenerateSecret(security.WorkloadKeyCertResourceName)
 	if err != nil {
@@ -83,7 +83,14 @@ func workloadCertificate(sm security.SecretManager, p *proxy) (*security.SecretI
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := pkiutil.VerifyCertificate(item.PrivateKey, item.CertificateChain, root, &pkiutil.VerifyFields{Host: p.SPIFFE()}); err != nil {
+	// What a workload certificate must be to serve both ends of mTLS: a leaf
+	// (no CA, no common name) for server and client authentication.
+	want := &pkiutil.VerifyFields{
+		Host:        p.SPIFFE(),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+	}
+	if err := pkiutil.VerifyCertificate(item.PrivateKey, item.CertificateChain, root, want); err != nil {
 		return nil, nil, fmt.Errorf("the certificate istiod issued for %s does not verify against the pod's root (istio-ca-root-cert): %v", p.SPIFFE(), err)
 	}
 	chain, err := parseChain(item.CertificateChain)
