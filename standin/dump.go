@@ -37,7 +37,7 @@ var dumpJSON = protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoN
 
 // envoyConfigDump renders an Envoy proxy's dump: its bootstrap node, then
 // clusters, listeners, routes, endpoints and secrets, in Envoy's order.
-func envoyConfigDump(node *core.Node, r *received, workload *security.SecretItem) ([]byte, error) {
+func envoyConfigDump(node *core.Node, r *received, workload, root *security.SecretItem) ([]byte, error) {
 	var configs []*anypb.Any
 	add := func(m proto.Message) error {
 		a, err := anypb.New(m)
@@ -82,7 +82,7 @@ func envoyConfigDump(node *core.Node, r *received, workload *security.SecretItem
 		})
 	}
 	secrets := &adminv3.SecretsConfigDump{}
-	if workload != nil {
+	if workload != nil && root != nil {
 		// What the agent's SDS server gives Envoy: the workload certificate and the root.
 		at := timestamppb.New(workload.CreatedTime)
 		secrets.DynamicActiveSecrets = append(secrets.DynamicActiveSecrets,
@@ -96,7 +96,7 @@ func envoyConfigDump(node *core.Node, r *received, workload *security.SecretItem
 			&adminv3.SecretsConfigDump_DynamicSecret{Name: security.RootCertReqResourceName, LastUpdated: at, Secret: toAny(&tlsv3.Secret{
 				Name: security.RootCertReqResourceName,
 				Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
-					TrustedCa: &core.DataSource{Specifier: &core.DataSource_InlineBytes{InlineBytes: workload.RootCert}},
+					TrustedCa: &core.DataSource{Specifier: &core.DataSource_InlineBytes{InlineBytes: root.RootCert}},
 				}},
 			})},
 		)
@@ -161,11 +161,11 @@ func ztunnelConfigDump(r *received) ([]byte, error) {
 	return json.MarshalIndent(out, "", "  ")
 }
 
-func configDump(t model.NodeType, node *core.Node, r *received, workload *security.SecretItem) ([]byte, error) {
+func configDump(t model.NodeType, node *core.Node, r *received, workload, root *security.SecretItem) ([]byte, error) {
 	if t == model.Ztunnel {
 		return ztunnelConfigDump(r)
 	}
-	return envoyConfigDump(node, r, workload)
+	return envoyConfigDump(node, r, workload, root)
 }
 
 func writeOutput(path string, content []byte) error {

@@ -272,11 +272,16 @@ func standIn(ctx context.Context, o *options, oneShot bool, st *state) error {
 	settle(ctx, r, 300*time.Millisecond)
 	write := func() error {
 		if o.dumpPath != "" {
+			// From the agent's cache, as its SDS server would answer Envoy.
 			current, err := sm.GenerateSecret(security.WorkloadKeyCertResourceName)
 			if err != nil {
 				return err
 			}
-			b, err := configDump(p.Type, node, r, current)
+			root, err := sm.GenerateSecret(security.RootCertReqResourceName)
+			if err != nil {
+				return err
+			}
+			b, err := configDump(p.Type, node, r, current, root)
 			if err != nil {
 				return err
 			}

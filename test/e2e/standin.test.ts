@@ -74,11 +74,25 @@ function defaultIstiodXds(): string {
     return `127.0.0.1:${istiod.ports.secureGrpc}`;
 }
 
-/** The `istioctl proxy-status` row of a proxy ID prefix, split into columns, or undefined. */
-function proxyStatusRow(idPrefix: string): string[] | undefined {
-    const out = istioctl("proxy-status", "--xds-address", defaultIstiodXds());
-    const line = out.split("\n").find((l) => l.startsWith(idPrefix));
-    return line?.trim().split(/\s{2,}/);
+/**
+ * The `istioctl proxy-status -v 1` row of a proxy (ID prefix) as header -> cell
+ * (NAME, CLUSTER, one column per xDS type: SYNCED/STALE/NOT SENT/IGNORED, ISTIOD,
+ * VERSION), or undefined when istiod lists no such proxy.
+ */
+function proxyStatusRow(idPrefix: string): Record<string, string> | undefined {
+    const lines = istioctl("proxy-status", "--xds-address", defaultIstiodXds(), "-v", "1").split("\n");
+    const header = lines.find((l) => l.startsWith("NAME"));
+    const line = lines.find((l) => l.startsWith(idPrefix));
+    if (!header || !line) return undefined;
+    const names = header.trim().split(/\s+/);
+    const cells = line.trim().split(/\s{2,}/);
+    if (cells.length !== names.length) throw new Error(`cannot read proxy-status:\n${header}\n${line}`);
+    return Object.fromEntries(names.map((n, i) => [n, cells[i]]));
+}
+
+/** Whether istiod sees every type an Envoy sidecar subscribes to as acknowledged. */
+function synced(row: Record<string, string> | undefined): boolean {
+    return !!row && ["CDS", "LDS", "EDS", "RDS"].every((t) => row[t]?.startsWith("SYNCED"));
 }
 
 function alive(pid: number): boolean {
@@ -133,13 +147,13 @@ describe("proxy stand-ins on the local cluster", () => {
         const ip = kubectlJson<{ status: { podIP: string } }>("pod", "-n", NS, PROBE).status.podIP;
         expect(st.nodeID).toBe(`sidecar~${ip}~${PROBE}.${NS}~${NS}.svc.cluster.local`);
         expect(st.xdsAddress).toBe(defaultIstiodXds());
-        // NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION: every type istiod sent is acknowledged.
+        // Every type istiod sent is acknowledged, and the proxy reports its image's version.
         const row = await waitFor(`${PROBE}.${NS} SYNCED in istioctl proxy-status`, 60, () => {
             const r = proxyStatusRow(`${PROBE}.${NS}`);
-            return r && r.slice(2, 6).every((c) => c.startsWith("SYNCED")) ? r : undefined;
+            return synced(r) ? r : undefined;
         });
-        expect(row[0]).toBe(`${PROBE}.${NS}`);
-        expect(row[row.length - 1]).toBe(st.proxyVersion);
+        expect(row.NAME).toBe(`${PROBE}.${NS}`);
+        expect(row.VERSION).toBe(st.proxyVersion);
         // The plain pod is injected but asked for nothing: no stand-in, no connection.
         expect(fs.existsSync(standinDir(NS, PLAIN))).toBe(false);
         expect(proxyStatusRow(`${PLAIN}.${NS}`)).toBeUndefined();
@@ -175,13 +189,8 @@ describe("proxy stand-ins on the local cluster", () => {
         expect(now?.uid).not.toBe(before?.uid);
         expect(st.pid).not.toBe(oldPid);
         expect(alive(oldPid)).toBe(false);
-        await waitFor(
-            `${PROBE}.${NS} SYNCED again in proxy-status`,
-            60,
-            () =>
-                proxyStatusRow(`${PROBE}.${NS}`)
-                    ?.slice(2, 6)
-                    .every((c) => c.startsWith("SYNCED")) || undefined,
+        await waitFor(`${PROBE}.${NS} SYNCED again in proxy-status`, 60, () =>
+            synced(proxyStatusRow(`${PROBE}.${NS}`)) ? true : undefined,
         );
 
         kubectl("delete", "pod", "-n", NS, PLAIN, "--wait=true");
