@@ -111,8 +111,10 @@ beforeAll(async () => {
     await setConfigValues(stack, { ...MINIMAL_MESH, "istio-mesh:injectionNamespaces": JSON.stringify([NS]) });
     // What an earlier, interrupted run may have left.
     await stack.cancel().catch(() => undefined);
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
+    // The stack first: destroying its label patch on a namespace already gone
+    // recreates the namespace (server-side apply), unlabelled.
     await stack.destroy(quiet);
+    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
     expect(fs.existsSync(path.join(standinDir(NS, PROBE)))).toBe(false);
     kubectl("create", "namespace", NS);
     await stack.up(quiet);
@@ -124,16 +126,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
     const errors: string[] = [];
-    try {
-        kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
-    } catch (e) {
-        errors.push(`deleting namespace ${NS}: ${String(e)}`);
-    }
+    // The stack before the namespace (see beforeAll).
     if (stack) {
         await stack.destroy(quiet).catch((e: unknown) => errors.push(`destroying ${STACK}: ${String(e)}`));
         await stack.workspace
             .removeStack(STACK, { force: true })
             .catch((e: unknown) => errors.push(`removing ${STACK}: ${String(e)}`));
+    }
+    try {
+        kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
+    } catch (e) {
+        errors.push(`deleting namespace ${NS}: ${String(e)}`);
     }
     if (errors.length > 0) throw new Error(`cleanup of the stand-in suite failed:\n${errors.join("\n")}`);
 }, 900_000);
