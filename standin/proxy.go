@@ -174,11 +174,17 @@ func (p *proxy) NodeMetadata(proxyVersion string) (*structpb.Struct, *core.Local
 	if pc == nil {
 		pc = &meshconfig.ProxyConfig{DiscoveryAddress: p.DiscoveryAddress}
 	}
+	var pilotSAN []string
+	if pc.ControlPlaneAuthPolicy == meshconfig.AuthenticationPolicy_MUTUAL_TLS {
+		// As the agent does (pkg/istio-agent generateNodeMetadata).
+		pilotSAN = []string{agentconfig.GetPilotSan(pc.DiscoveryAddress)}
+	}
 	node, err := bootstrap.GetNodeMetaData(bootstrap.MetadataOptions{
-		ID:          p.ID(),
-		Envs:        envs,
-		InstanceIPs: ips,
-		ProxyConfig: pc,
+		ID:                  p.ID(),
+		Envs:                envs,
+		InstanceIPs:         ips,
+		ProxyConfig:         pc,
+		PilotSubjectAltName: pilotSAN,
 		// pilot-agent's defaults for its status and Prometheus ports.
 		EnvoyStatusPort:     15021,
 		EnvoyPrometheusPort: 15090,
