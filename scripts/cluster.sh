@@ -18,6 +18,10 @@
 # Env:   ISTIO_MESH_CLUSTER_DIR   state folder (default <project>/.cluster)
 #        ISTIO_MESH_CLUSTER_PORT  API server port (default: 6443, or the next free one)
 #        ISTIO_MESH_CLUSTER_NODES number of simulated nodes (default 3)
+#        ISTIO_MESH_CLUSTER_STANDINS which injected pods get a proxy stand-in
+#                                 (docs/proxy-standin.md): annotated (default:
+#                                 those annotated istio-mesh.dev/proxy-standin: "true"),
+#                                 all, or off
 # Needs: scripts/toolchain.sh etcd kube kwok (binaries), kubectl, openssl.
 set -euo pipefail
 
@@ -37,6 +41,11 @@ COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok loca
 # Simulated nodes are cheap: the benchmark's scale mode asks for hundreds.
 # A running cluster keeps the count it was started with (status, health checks).
 NODE_COUNT="${ISTIO_MESH_CLUSTER_NODES:-$(cat "$CLUSTER_DIR/node-count" 2>/dev/null || echo 3)}"
+STANDIN_MODE="${ISTIO_MESH_CLUSTER_STANDINS:-$(cat "$CLUSTER_DIR/standin-mode" 2>/dev/null || echo annotated)}"
+case "$STANDIN_MODE" in
+  annotated | all | off) ;;
+  *) echo "cluster: ISTIO_MESH_CLUSTER_STANDINS=$STANDIN_MODE is not a stand-in mode (allowed: annotated, all, off)" >&2; exit 2 ;;
+esac
 [[ "$NODE_COUNT" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "cluster: ISTIO_MESH_CLUSTER_NODES=$NODE_COUNT is not a node count from 1 to 9999" >&2; exit 2; }
 NODES=()
 for ((i = 0; i < NODE_COUNT; i++)); do NODES+=("kwok-node-$i"); done
@@ -252,6 +261,8 @@ cmd_up() {
   mkdir -p "$CLUSTER_DIR"/{pids,logs,kwok}
   touch "$MARKER"
   echo "$NODE_COUNT" >"$CLUSTER_DIR/node-count"
+  # Read by local-istiod on every pass: writing another mode here takes effect within a second.
+  echo "$STANDIN_MODE" >"$CLUSTER_DIR/standin-mode"
   # A failed `up` stops what it started but keeps the folder, for its logs; the
   # next `up` (or `down`) clears it.
   trap up_failed EXIT
@@ -354,8 +365,11 @@ EOS
   for src in "$PROJECT_DIR"/scripts/local-istiod*.ts; do
     [[ "$runner" -nt "$src" ]] || { (cd "$PROJECT_DIR" && npm run --silent build) >&2; break; }
   done
+  # The stand-in binary is optional (scripts/toolchain.sh standin); without it,
+  # pods that ask for a stand-in are listed as waiting for it by `status`.
   start local-istiod node "$runner" \
-    --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery"
+    --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery" \
+    --standin "$TOOLCHAIN_BIN/istio-standin"
   wait_until "the egress proxy" 60 test -S "$CLUSTER_DIR/egress.sock"
 
   create_nodes
@@ -369,11 +383,12 @@ EOS
   awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }' >&2
 }
 
-# local-istiod stops its istiod processes itself; any it could not (it was
-# killed) are still recorded in pids/istiod-*, and stopped here by pid.
+# local-istiod stops its istiod and stand-in processes itself; any it could not
+# (it was killed) are still recorded in pids/istiod-* and pids/standin-*, and
+# stopped here by pid.
 stop_istiods() {
   local f
-  for f in "$CLUSTER_DIR"/pids/istiod-*; do
+  for f in "$CLUSTER_DIR"/pids/standin-* "$CLUSTER_DIR"/pids/istiod-*; do
     [[ -e "$f" ]] && stop "${f##*/}"
   done
   return 0
@@ -445,6 +460,7 @@ cmd_status() {
     kc get nodes -o wide || ok=1
     nodes_ready || { echo "not all ${#NODES[@]} nodes are Ready"; ok=1; }
     istiod_status || ok=1
+    standin_status || ok=1
   else
     echo "API server: not ready"; ok=1
   fi
@@ -474,6 +490,33 @@ istiod_status() {
       }' "$f" || ok=1
   done
   ((count > 0)) || echo "istiod: none (no istiod Deployment in the cluster)"
+  return "$ok"
+}
+
+# One line per proxy stand-in (docs/proxy-standin.md): its pod, process, the
+# istiod it talks to, its phase (synced once istiod's first complete
+# configuration arrived), its certificate's identity and what it holds.
+standin_status() {
+  local f ok=0 count=0
+  echo "stand-ins: mode $(cat "$CLUSTER_DIR/standin-mode" 2>/dev/null || echo annotated)"
+  for f in "$CLUSTER_DIR"/standins/*/supervisor.json; do
+    [[ -e "$f" ]] || continue
+    count=$((count + 1))
+    node -e '
+      const fs = require("fs");
+      const sup = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+      const stateFile = require("path").join(require("path").dirname(process.argv[1]), "state.json");
+      const st = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : {};
+      const alive = sup.pid !== null && (() => { try { process.kill(sup.pid, 0); return true; } catch { return false; } })();
+      const what = sup.status !== "running" ? `${sup.status.toUpperCase()}: ${sup.reason}`
+        : !alive ? "NOT RUNNING"
+        : st.phase === "synced" ? `synced  ${st.certificate.spiffe}  ` +
+            Object.entries(st.resources || {}).map(([k, v]) => `${k}=${v}`).join(" ")
+        : `${(st.phase || "starting").toUpperCase()}${st.error ? ": " + st.error : ""}`;
+      console.log(`standin ${sup.namespace}/${sup.pod}  pid ${sup.pid ?? "-"}  istiod ${sup.istiod ?? "-"}  restarts ${sup.restarts}  ${what}`);
+      process.exit(sup.status === "running" && alive && st.phase !== "failed" ? 0 : 1);' "$f" || ok=1
+  done
+  ((count > 0)) || echo "stand-ins: none"
   return "$ok"
 }
 

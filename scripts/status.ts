@@ -4,6 +4,7 @@ import { execFileSync } from "child_process";
 import type { KubeObject, WorkloadObject } from "../components/kube";
 import type { ComponentVersion } from "../components/mesh";
 import type { PodObject } from "../components/migration";
+import { dataPlaneLine, SyncStatus, SynczResult } from "./dataplane-status";
 import { revisionReport, RevisionReportInput } from "../components/revisionReport";
 import {
     assessInstallation,
@@ -58,6 +59,38 @@ function probeIstiod(deployment: WorkloadObject): ReadyProbe {
         }
     }
     return probe;
+}
+
+/**
+ * Asks every pod of an istiod Deployment for /debug/syncz through the API
+ * server's pod proxy (RBAC: pods/proxy): the proxies connected to it and what
+ * they acknowledged. istiod answers its debug endpoints unauthenticated only to
+ * loopback callers (the local cluster's egress proxy is one); elsewhere it
+ * answers 401, which the line reports.
+ */
+function istiodSyncz(deployment: WorkloadObject): SynczResult[] {
+    const namespace = deployment.metadata.namespace ?? "default";
+    const selector = labelSelector(deployment.spec?.selector?.matchLabels);
+    const pods = kubectlItems<{ metadata: { name: string } }>("pods", "-n", namespace, "-l", selector);
+    return pods.map((pod) => {
+        try {
+            const out = execFileSync(
+                "kubectl",
+                [
+                    ...kubeconfigArgs,
+                    "get",
+                    "--request-timeout=10s",
+                    "--raw",
+                    `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:15014/proxy/debug/syncz`,
+                ],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 },
+            );
+            return { pod: pod.metadata.name, syncz: JSON.parse(out) as SyncStatus[] };
+        } catch (e) {
+            const reason = String((e as { stderr?: string }).stderr || e).trim();
+            return { pod: pod.metadata.name, error: reason.split("\n")[0] };
+        }
+    });
 }
 
 function main(): number {
@@ -115,6 +148,21 @@ function main(): number {
             replicaSets: kubectlItems<KubeObject>("replicasets", "--all-namespaces"),
         });
         console.log(report.lines.join("\n"));
+    }
+    // Per control plane: the proxies connected to it and whether they applied what it sent.
+    for (const c of outputs.components) {
+        const deployment =
+            c.chart === "istiod" &&
+            workloads.find(
+                (w) =>
+                    w.kind === "Deployment" &&
+                    w.metadata.name === c.workload?.name &&
+                    w.metadata.namespace === c.namespace,
+            );
+        if (!deployment) continue;
+        // The istiod chart selects its pods by revision.
+        const revision = deployment.spec?.selector?.matchLabels?.["istio.io/rev"] ?? "default";
+        console.log(dataPlaneLine(revision, istiodSyncz(deployment)));
     }
     const bad = rows.filter((r) => !r.ok).length;
     console.log(bad === 0 ? "installation verified: every component is ready" : `${bad} component(s) not ready`);
