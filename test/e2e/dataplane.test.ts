@@ -25,7 +25,8 @@ import {
     setConfigValues,
     waitFor,
 } from "./harness";
-import { ConfigDump, podOf, simulate, splitPem, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
+import { ConfigDump, podOf, simulate, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
+import { chainsTo, pemCertificates } from "./standins";
 
 jest.setTimeout(900_000);
 
@@ -133,15 +134,6 @@ function spiffeOf(cert: X509Certificate): string | undefined {
     return /URI:(spiffe:\/\/[^,\s]+)/.exec(cert.subjectAltName ?? "")?.[1];
 }
 
-/** Whether `chain` (leaf first) is signed link by link and ends at `root`. */
-function chainsTo(chain: X509Certificate[], root: X509Certificate): boolean {
-    const links = [...chain];
-    if (links[links.length - 1].fingerprint256 !== root.fingerprint256) links.push(root);
-    return (
-        links.every((c, i) => i === links.length - 1 || c.verify(links[i + 1].publicKey)) && root.verify(root.publicKey)
-    );
-}
-
 async function cleanSlate(): Promise<void> {
     await stack.cancel().catch(() => undefined);
     await stack.destroy(quiet).catch(() => undefined);
@@ -228,12 +220,13 @@ describe("what istiod serves a proxy on the local cluster", () => {
         const certs = new ConfigDump(dump);
         const chain = certs.secretCertificates("default");
         expect(spiffeOf(chain[0])).toBe(`spiffe://cluster.local/ns/${NS}/sa/${SA}`);
-        const selfSigned = splitPem(
+        const selfSigned = pemCertificates(
             Buffer.from(
                 kubectlJson("secret", "istio-ca-secret", "-n", "istio-system").data["ca-cert.pem"],
                 "base64",
             ).toString(),
         )[0];
+        expect(selfSigned.verify(selfSigned.publicKey)).toBe(true);
         expect(chainsTo(chain, selfSigned)).toBe(true);
         expect(certs.secretCertificates("ROOTCA").map((c) => c.fingerprint256)).toContain(selfSigned.fingerprint256);
     });
@@ -270,7 +263,7 @@ describe("what istiod serves a proxy on the local cluster", () => {
         const intermediate = new X509Certificate(fs.readFileSync(path.join(caDir, "ca-cert.pem")));
         await waitFor("istiod to publish the user's root in istio-ca-root-cert", 60, () => {
             const root = kubectlJson("configmap", "istio-ca-root-cert", "-n", NS).data["root-cert.pem"] as string;
-            return splitPem(root).some((c) => c.fingerprint256 === userRoot.fingerprint256) ? true : undefined;
+            return pemCertificates(root).some((c) => c.fingerprint256 === userRoot.fingerprint256) ? true : undefined;
         });
         const before = podOf(NS, "app=mysql");
         kubectl("rollout", "restart", "deployment/mysql", "-n", NS);

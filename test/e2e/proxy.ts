@@ -8,53 +8,24 @@ import { spawnSync } from "child_process";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { clusterDir, kubectlJson, waitFor } from "./harness";
+import { kubectlJson, waitFor } from "./harness";
+import {
+    pemCertificates,
+    standinDir,
+    standinState,
+    standinSupervision,
+    StandinState,
+    StandinSupervision,
+} from "./standins";
 
 /** The annotation by which a pod asks the local cluster for a proxy stand-in. */
 export const STANDIN_ANNOTATION = "istio-mesh.dev/proxy-standin";
-
-/** What the supervisor records about one stand-in (supervisor.json). */
-export interface StandinSupervision {
-    namespace: string;
-    pod: string;
-    uid: string;
-    status: "running" | "waiting" | "restarting";
-    reason: string | null;
-    pid: number | null;
-    /** The local istiod (namespace.deployment) the stand-in talks to. */
-    istiod: string | null;
-    xdsAddress: string | null;
-    restarts: number;
-}
-
-/** What the stand-in records about itself (state.json). */
-export interface StandinState {
-    phase: string;
-    error?: string;
-    /** The istiod the pod names (its discoveryAddress). */
-    discoveryAddress?: string;
-    certificate?: { spiffe: string; issuer: string; root: string; chainLength: number };
-    resources?: Record<string, number>;
-}
 
 /** One pod's stand-in, synced: its records and the path of its config dump. */
 export interface Standin {
     supervision: StandinSupervision;
     state: StandinState;
     dumpFile: string;
-}
-
-function readJson<T>(file: string): T | undefined {
-    try {
-        return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-    } catch {
-        return undefined;
-    }
-}
-
-/** The stand-in folder of a pod (scripts/local-istiod-lib.ts standinKey). */
-export function standinDir(namespace: string, pod: string): string {
-    return path.join(clusterDir, "standins", `${namespace}.${pod}`);
 }
 
 /**
@@ -74,12 +45,13 @@ export async function syncedStandin(
     let last = "no stand-in folder";
     try {
         return await waitFor(`the proxy stand-in of ${namespace}/${pod}`, seconds, () => {
-            const supervision = readJson<StandinSupervision>(path.join(dir, "supervisor.json"));
-            const state = readJson<StandinState>(path.join(dir, "state.json"));
+            const supervision = standinSupervision(namespace, pod);
+            const state = standinState(namespace, pod);
             const dumpFile = path.join(dir, "config_dump.json");
             last = JSON.stringify({ supervision, state: state && { phase: state.phase, error: state.error } });
             if (!supervision || supervision.uid !== uid || supervision.status !== "running") return undefined;
-            if (!state || state.phase !== "synced" || !fs.existsSync(dumpFile)) return undefined;
+            if (!state || state.podUID !== uid || state.phase !== "synced" || !fs.existsSync(dumpFile))
+                return undefined;
             const s = { supervision, state, dumpFile };
             return ready(s) ? s : undefined;
         });
@@ -112,12 +84,6 @@ export class ConfigDump {
         return all.map((c: { cluster: { name: string } }) => c.cluster).find((c: { name: string }) => c.name === name);
     }
 
-    clusterNames(): string[] {
-        return (this.section("ClustersConfigDump").dynamicActiveClusters ?? []).map(
-            (c: { cluster: { name: string } }) => c.cluster.name,
-        );
-    }
-
     /** The PEM certificates of an SDS secret the proxy holds ("default": the workload's chain; "ROOTCA": the root). */
     secretCertificates(name: "default" | "ROOTCA"): X509Certificate[] {
         const secrets = this.section("SecretsConfigDump").dynamicActiveSecrets ?? [];
@@ -128,14 +94,8 @@ export class ConfigDump {
                 ? s.tlsCertificate?.certificateChain?.inlineBytes
                 : s.validationContext?.trustedCa?.inlineBytes;
         if (!inline) throw new Error(`secret ${name} in ${this.file} has no inline certificate`);
-        return splitPem(Buffer.from(inline, "base64").toString("utf8"));
+        return pemCertificates(Buffer.from(inline, "base64").toString("utf8"));
     }
-}
-
-/** The certificates of a PEM bundle, in order. */
-export function splitPem(pem: string): X509Certificate[] {
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    return blocks.map((b) => new X509Certificate(b));
 }
 
 /** A request, as `istio-standin simulate` takes it. */
