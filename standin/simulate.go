@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -436,20 +435,3 @@ func (c *simConfig) describeClusters(ws []simWeighted) []simCluster {
 
 // errNoSimConfig is returned when a dump holds none of the resources the simulation reads.
 var errNoSimConfig = errors.New("the config dump holds no listeners, routes or clusters")
-
-// Names lists the resources of a config, sorted, for messages and --list.
-func (c *simConfig) Names() (listeners, routes, clusters []string) {
-	for _, l := range c.Listeners {
-		listeners = append(listeners, l.GetName())
-	}
-	for _, r := range c.Routes {
-		routes = append(routes, r.GetName())
-	}
-	for _, x := range c.Clusters {
-		clusters = append(clusters, x.GetName())
-	}
-	sort.Strings(listeners)
-	sort.Strings(routes)
-	sort.Strings(clusters)
-	return
-}

@@ -62,7 +62,7 @@ export async function syncedStandin(
 
 /** A pod's proxy config as Envoy JSON (the stand-in's config dump), with lookups by section. */
 export class ConfigDump {
-    // Envoy JSON is free-form here: each section is read by the field names Envoy gives it.
+    // Envoy JSON is free-form here: each section is read by the field names Envoy gives it (proto names, as in Envoy's own dump).
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     readonly configs: any[];
 
@@ -80,19 +80,19 @@ export class ConfigDump {
     /** The cluster named `name`, or undefined. */
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     cluster(name: string): any {
-        const all = this.section("ClustersConfigDump").dynamicActiveClusters ?? [];
+        const all = this.section("ClustersConfigDump").dynamic_active_clusters ?? [];
         return all.map((c: { cluster: { name: string } }) => c.cluster).find((c: { name: string }) => c.name === name);
     }
 
     /** The PEM certificates of an SDS secret the proxy holds ("default": the workload's chain; "ROOTCA": the root). */
     secretCertificates(name: "default" | "ROOTCA"): X509Certificate[] {
-        const secrets = this.section("SecretsConfigDump").dynamicActiveSecrets ?? [];
+        const secrets = this.section("SecretsConfigDump").dynamic_active_secrets ?? [];
         const s = secrets.find((x: { name: string }) => x.name === name)?.secret;
         if (!s) throw new Error(`${this.file} holds no secret ${name}`);
         const inline: string | undefined =
             name === "default"
-                ? s.tlsCertificate?.certificateChain?.inlineBytes
-                : s.validationContext?.trustedCa?.inlineBytes;
+                ? s.tls_certificate?.certificate_chain?.inline_bytes
+                : s.validation_context?.trusted_ca?.inline_bytes;
         if (!inline) throw new Error(`secret ${name} in ${this.file} has no inline certificate`);
         return pemCertificates(Buffer.from(inline, "base64").toString("utf8"));
     }
