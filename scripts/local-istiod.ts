@@ -58,6 +58,7 @@ import {
     wantsStandin,
 } from "./local-istiod-lib";
 import { labelSelector } from "../components/verify";
+import { materializeCacerts } from "./local-istiod-cacerts";
 
 const POLL_MS = 1000;
 /** How long a webhook call may wait for a just-started istiod to listen (kwok marks its pod Ready first). */
@@ -210,6 +211,9 @@ async function start(key: string, d: DeploymentObject): Promise<void> {
     // so with none present it reads mesh config and injector templates from the cluster.
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
+    // Except Istio's plug-in CA: the cacerts Secret, where the istiod pod mounts it.
+    const cacerts = await materializeCacerts(d, work, getSecret);
+    if (cacerts.length > 0) log(`istiod ${key}: cacerts Secret at ./etc/cacerts (${cacerts.join(", ")})`);
     const ports: IstiodPorts = {
         http: await freePort(),
         https: await freePort(),
@@ -304,6 +308,24 @@ async function refreshPodIps(r: Running): Promise<void> {
     r.podIps = new Set(res.body.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip));
 }
 
+/** A Secret, undefined when it does not exist; any other answer is an error (it says nothing about the Secret). */
+async function getSecret(namespace: string, name: string): Promise<{ data?: Record<string, string> } | undefined> {
+    const res = await apiGet<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200 || !res.body) throw new Error(`GET Secret ${namespace}/${name}: HTTP ${res.status}`);
+    return res.body;
+}
+
+/** The kubelet updates a mounted Secret in place: so does this, for a running istiod's cacerts. */
+async function refreshCacerts(r: Running): Promise<void> {
+    try {
+        const changed = await materializeCacerts(r.deployment, path.join(stateDir(r.key), "work"), getSecret);
+        if (changed.length > 0) log(`istiod ${r.key}: cacerts Secret changed at ./etc/cacerts (${changed.join(", ")})`);
+    } catch (err) {
+        log(`istiod ${r.key}: cacerts: ${String(err)}`);
+    }
+}
+
 /** One pass: bring the local processes in line with the istiod Deployments in the cluster. */
 async function reconcile(): Promise<void> {
     const res = await apiGet<{ items: DeploymentObject[] }>("/apis/apps/v1/deployments?labelSelector=app%3Distiod");
@@ -320,6 +342,7 @@ async function reconcile(): Promise<void> {
             } else {
                 r.deployment = d;
                 await refreshPodIps(r);
+                await refreshCacerts(r);
                 continue;
             }
         }
