@@ -125,13 +125,13 @@ function istiodSyncz(deployment: WorkloadObject): SynczResult[] {
             const out = execFileSync(
                 "kubectl",
                 [
-                    ...kubeconfigArgs,
+                    ...kubectlArgs,
                     "get",
                     "--request-timeout=10s",
                     "--raw",
                     `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:15014/proxy/debug/syncz`,
                 ],
-                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 },
+                { encoding: "utf8", env: kubectlEnv, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 },
             );
             return { pod: pod.metadata.name, syncz: JSON.parse(out) as SyncStatus[] };
         } catch (e) {
