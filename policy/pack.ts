@@ -73,8 +73,7 @@ export const RULES: Rule[] = [
     },
     {
         name: "no-anonymous-addons",
-        description:
-            "Exposed addons ask for a login: no anonymous Grafana, no anonymous Kiali (outside local stacks).",
+        description: "Exposed addons ask for a login: no anonymous Grafana, no anonymous Kiali (outside local stacks).",
         enforcementLevel: "mandatory",
         appliesTo: outsideLocal,
         check: checkAddonAccess,
