@@ -160,7 +160,7 @@ function proxyStatus(revision: string): string {
  * Which istiod serves the stand-in app's current pod: the istiod its injection
  * names, the local process its stand-in got its certificate from and holds its
  * xDS stream with (the CA and xDS share istiod's 15012), and the one whose
- * proxy-status lists it, SYNCED, while the other revision's (when running) does not.
+ * proxy-status lists it, while the other revision's (when running) does not.
  */
 async function expectServedBy(revision: string, other?: string): Promise<void> {
     const pod = podOf(AUTO, `app=${STANDIN_APP}`);
@@ -170,12 +170,13 @@ async function expectServedBy(revision: string, other?: string): Promise<void> {
     expect(standin.supervision.istiod).toBe(`${local?.namespace}.${local?.deployment}`);
     expect(standin.supervision.xdsAddress).toBe(`127.0.0.1:${local?.ports.secureGrpc}`);
     expect(standin.state.certificate?.spiffe).toBe(`spiffe://cluster.local/ns/${AUTO}/sa/default`);
-    const row = await waitFor(`proxy-status of ${revision} to list ${pod} as SYNCED`, 60, () =>
+    // istioctl 1.30 lists NAME CLUSTER ISTIOD VERSION SUBSCRIBED TYPES: the row names the pod and its istiod.
+    const row = await waitFor(`proxy-status of ${revision} to list ${pod}`, 60, () =>
         proxyStatus(revision)
             .split("\n")
-            .find((l) => l.startsWith(`${pod}.${AUTO} `) && /SYNCED/.test(l)),
+            .find((l) => l.startsWith(`${pod}.${AUTO} `)),
     );
-    expect(row).toContain(`istiod-${revision}-local`);
+    expect(row.trim().split(/\s{2,}/)[2]).toBe(`istiod-${revision}-local`);
     if (other) expect(proxyStatus(other)).not.toContain(`${pod}.${AUTO}`);
 }
 
