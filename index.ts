@@ -6,19 +6,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkUpgradePath,
+    ConfigError,
     findProjectDir,
     GRAFANA_PASSWORD_KEY,
+    missingGatewayNamespaces,
     parseStackConfig,
     parseVersion,
     projectConfigKeys,
+    releaseSources,
     resolveReleaseData,
     StackConfig,
     UpgradeKind,
 } from "./components/prepare";
-import { KubeClient, KubeconfigSource } from "./components/kube";
-import { controlPlaneNamespaceIsOurs, foreignIstioObjects, foreignObjectsRefusal } from "./components/ownership";
+import { KubeClient } from "./components/kube";
+import { providerCluster } from "./components/providerCluster";
+import {
+    addonClusterObjects,
+    foreignObjectsRefusal,
+    judgeOwnership,
+    OwnershipInventory,
+    readOwnershipInventory,
+} from "./components/ownership";
+import { randomUUID } from "crypto";
 import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
-import * as path from "path";
 
 /** This stack's fully qualified name. */
 const stackName = () => `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
@@ -31,6 +41,7 @@ interface LastDeployment {
     istiodResources?: Record<string, string>;
     namespaceRevisions?: DeployedEnrollment[];
     namespaceOwned?: boolean;
+    stackId?: string;
 }
 
 async function lastDeployment(): Promise<LastDeployment> {
@@ -42,21 +53,10 @@ async function lastDeployment(): Promise<LastDeployment> {
         "istiodResources",
         "namespaceRevisions",
         "namespaceOwned",
+        "stackId",
     ] as const;
     const values = await Promise.all(keys.map((k) => self.getOutputDetails(k).then((d) => d.value as unknown)));
     return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as LastDeployment;
-}
-
-/** The cluster the Kubernetes provider talks to: its kubeconfig setting (a path, resolved as the provider does, or contents). */
-function providerCluster(): KubeconfigSource {
-    const k8sConfig = new pulumi.Config("kubernetes");
-    const kubeconfig = k8sConfig.get("kubeconfig");
-    const context = k8sConfig.get("context");
-    const isPath = kubeconfig !== undefined && !/\n/.test(kubeconfig);
-    return {
-        ...(kubeconfig !== undefined ? { kubeconfig: isPath ? path.resolve(kubeconfig) : kubeconfig } : {}),
-        ...(context !== undefined ? { context } : {}),
-    };
 }
 
 /**
@@ -128,6 +128,19 @@ export = async () => {
         (last.revision !== undefined ? [last.revision === "default" ? "" : last.revision] : []);
     const removed = deployedRevisions.filter((name) => !config.revisions.some((r) => r.name === name));
     const kube = new KubeClient(cluster);
+    // The stack creates only its own namespace: a gateway's release in one the
+    // cluster lacks would fail halfway through the update, so it is refused first.
+    const gatewayNamespaces = new Set(config.gateways.map((g) => g.namespace).filter((n) => n !== config.namespace));
+    const existingNamespaces = new Set<string>();
+    for (const ns of gatewayNamespaces) {
+        if (await userCheckAsync(() => kube.get(`/api/v1/namespaces/${ns}`))) existingNamespaces.add(ns);
+    }
+    const missingNamespaces = missingGatewayNamespaces(config.gateways, config.namespace, existingNamespaces);
+    if (missingNamespaces.length > 0) {
+        userCheck(() => {
+            throw new ConfigError(missingNamespaces);
+        });
+    }
     if (removed.length > 0) {
         const refusal = removalRefusal(await revisionUsers(kube, removed));
         if (refusal)
@@ -138,29 +151,40 @@ export = async () => {
             `removing revision ${removed.map((r) => r || "default").join(", ")}: nothing uses it any more`,
         );
     }
-    // A first install never silently takes over what another installation made.
-    if (last.version === undefined && !config.adoptExisting) {
-        const refusal = foreignObjectsRefusal(await foreignIstioObjects(kube));
-        if (refusal) {
-            userCheck(() => {
-                throw new Error(refusal);
-            });
-        }
-    }
-    // Decided once, on the first install, and kept: a namespace someone created before
-    // the stack (Istio's plug-in CA procedure does, with its cacerts Secret) is used, never owned.
-    const namespaceOwned =
-        last.namespaceOwned ??
-        // Deployed by a version of the stack that did not record it: that one always created it.
-        (last.version !== undefined ||
-            (await controlPlaneNamespaceIsOurs(kube, config.namespace).catch((e: unknown) => {
-                throw userError(e);
-            })));
-    if (!namespaceOwned && last.namespaceOwned === undefined) {
-        await pulumi.log.info(
-            `namespace ${config.namespace} existed before this stack: it is used, not owned; destroy leaves it and whatever in it the stack did not create`,
+    // Ownership, decided at every run from one read of the cluster: the stack's id
+    // (generated at the first install, then kept in its outputs, so it moves with the
+    // stack's state) is on everything it creates, and nothing another stack or tool
+    // owns is taken over unless adoptExisting says so.
+    const stack = { id: last.stackId ?? randomUUID(), name: stackName() };
+    if (last.stackId === undefined)
+        await pulumi.log.info(`this stack's id: ${stack.id} (set on every object it creates)`);
+    const inventory = await readOwnershipInventory(kube, config.namespace).catch((e: unknown) => {
+        throw userError(
+            new Error(
+                `cannot read the cluster to decide what this stack owns (its namespace ${config.namespace}, Istio's cluster-wide objects, the Gateway API CRDs): ${e instanceof Error ? e.message : String(e)}`,
+            ),
         );
+    });
+    const ownership = userCheck(() =>
+        judgeOwnership(inventory, {
+            stackId: stack.id,
+            namespace: config.namespace,
+            adoptExisting: config.adoptExisting,
+            ...(last.version !== undefined && last.stackId === undefined
+                ? { legacy: last.namespaceOwned !== undefined ? { namespaceOwned: last.namespaceOwned } : {} }
+                : {}),
+            addonObjects: addonClusterObjects(config.addonSource, config.addons.enabled),
+        }),
+    );
+    const refusal = foreignObjectsRefusal(ownership.foreign);
+    if (refusal) {
+        userCheck(() => {
+            throw new Error(refusal);
+        });
     }
+    if (ownership.namespaceNote && last.namespaceOwned !== false) await pulumi.log.info(ownership.namespaceNote);
+    for (const note of ownership.notes) await pulumi.log.info(note);
+    const namespaceOwned = ownership.namespaceOwned;
     // Workloads are read (per labelled namespace: pods, ReplicaSets, workloads) only
     // when this run can move sidecars: a revision removed, or a namespace whose
     // revision or restartOnChange differs from what the last deployment recorded.
@@ -190,7 +214,17 @@ export = async () => {
     const grafanaAdminPassword = config.addons.grafanaAdminFromSecret
         ? new pulumi.Config().requireSecret(GRAFANA_PASSWORD_KEY)
         : undefined;
-    const gatewayApi = config.gatewayApi.enabled ? await gatewayApiPlan(config, kube) : undefined;
+    const gatewayApi = config.gatewayApi.enabled
+        ? await gatewayApiPlan(
+              config,
+              inventory,
+              (owner) =>
+                  owner === stack.id ||
+                  // Marked by this stack before it had an id, or by a stack a destroy removed (the CRDs stay).
+                  (owner === stack.name && last.stackId === undefined) ||
+                  (owner !== undefined && !owner.includes("/") && !ownership.installedStacks.includes(owner)),
+          )
+        : undefined;
     const mesh = new IstioMesh("istio", {
         config,
         declaredSources: parsed,
@@ -198,6 +232,7 @@ export = async () => {
         gatewayApi,
         cluster,
         namespaceOwned,
+        stack,
         deployed: {
             istiodResources: last.istiodResources ?? {},
             // Deployed before the stack recorded its istiod resources: one revision, named `istio-istiod`.
@@ -212,6 +247,7 @@ export = async () => {
         revision: mesh.revision,
         namespace: mesh.namespace,
         namespaceOwned: mesh.namespaceOwned,
+        stackId: mesh.stackId,
         components: mesh.components,
         crds: mesh.crds,
         gateways: mesh.gateways,
@@ -222,19 +258,22 @@ export = async () => {
         namespaceRevisions: mesh.namespaceRevisions,
         istiodResources: mesh.istiodResources,
         gatewayApiVersion: mesh.gatewayApiVersion,
+        // What the policy pack judges the stack by: its declared environment, and
+        // every source of release data as the stack config sets it.
+        environment: parsed.environment ?? "",
+        releaseSources: releaseSources(parsed),
     };
 };
 
-/** Reads the cluster's Gateway API CRDs and decides what the stack does with them; says it in the log. */
-async function gatewayApiPlan(config: StackConfig, kube: KubeClient) {
-    const { findGatewayApiCrds, planGatewayApi } = await import("./components/gatewayApiPlan");
-    const found = await findGatewayApiCrds(kube).catch((e: unknown) => {
-        Error.stackTraceLimit = 0;
-        throw new pulumi.RunError(
-            `istio-mesh:gatewayApi: cannot read the cluster's Gateway API CRDs to decide whether to install or upgrade them: ${e instanceof Error ? e.message : String(e)}; if another tool owns them, set istio-mesh:gatewayApi.enabled: false`,
-        );
-    });
-    const plan = userCheck(() => planGatewayApi(config.gatewayApi, config.version.text, found, stackName()));
+/** Decides what the stack does with the cluster's Gateway API CRDs (read with the ownership inventory); says it in the log. */
+async function gatewayApiPlan(
+    config: StackConfig,
+    inventory: OwnershipInventory,
+    ours: (owner: string | undefined) => boolean,
+) {
+    const { gatewayApiCrds, planGatewayApi } = await import("./components/gatewayApiPlan");
+    const found = gatewayApiCrds(inventory.cluster.CustomResourceDefinition as Parameters<typeof gatewayApiCrds>[0]);
+    const plan = userCheck(() => planGatewayApi(config.gatewayApi, config.version.text, found, ours));
     await (plan.action === "leave" && plan.warn ? pulumi.log.warn(plan.note) : pulumi.log.info(plan.note));
-    return { plan, owner: stackName() };
+    return { plan };
 }

@@ -1,17 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { Addon, AddonExposure, isRemoteSource } from "./config";
-import {
-    GRAFANA_ADMIN_SECRET_KEYS,
-    grafanaAdminFromSecret,
-    grafanaWithoutAnonymousAccess,
-    kialiTokenLogin,
-    ownDeclaredFields,
-    prometheusWithoutLifecycleApi,
-    skipServiceSettleWait,
-    withChildTransforms,
-} from "./transforms";
+import { Addon, AddonAccess, AddonExposure, isRemoteSource } from "./config";
+import { addonHardening, GRAFANA_ADMIN_SECRET_KEYS } from "./addonHardening";
+import { ownDeclaredFields, skipServiceSettleWait, withChildTransforms } from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
 export const ADDON_UI: Record<
@@ -46,6 +38,75 @@ export const ADDON_UI: Record<
     jaeger: { deployment: "jaeger", service: "tracing", port: 80, targetPort: 16686, selector: { app: "jaeger" } },
 };
 
+/** The container ports of each addon's UI and API, and (Jaeger) those its collector takes spans on. */
+export const ADDON_PORTS: Record<Addon, { api: number[]; ingest: number[] }> = {
+    prometheus: { api: [9090], ingest: [] },
+    grafana: { api: [3000], ingest: [] },
+    kiali: { api: [20001], ingest: [] },
+    // Zipkin, Jaeger's own collector over HTTP and gRPC, OTLP over gRPC and HTTP.
+    jaeger: { api: [16686, 16685], ingest: [9411, 14268, 14250, 4317, 4318] },
+};
+
+/** Who besides the other addons reaches an addon's pods. */
+export interface AddonPeers {
+    /** The enabled addons: they query and scrape each other (Grafana and Kiali read Prometheus, which scrapes them). */
+    addons: Addon[];
+    exposure: AddonExposure;
+    /** With exposure mode host: the ingress gateway's namespace and `istio` label. */
+    gateway?: { namespace: pulumi.Input<string>; selector: string };
+    /** Namespaces whose pods may reach every addon's API. */
+    fromNamespaces: string[];
+}
+
+type NetworkPolicyPeer = Record<string, unknown>;
+interface NetworkPolicyIngressRule {
+    from: NetworkPolicyPeer[];
+    ports?: { protocol: "TCP"; port: number }[];
+}
+
+const namespaceNamed = (namespace: pulumi.Input<string>): NetworkPolicyPeer => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+});
+
+/**
+ * The ingress rules of `addon`'s NetworkPolicy: whatever is not listed here cannot
+ * open a connection to its pods (kubectl port-forward still can: it enters the pod
+ * from its node, which a NetworkPolicy does not filter).
+ */
+export function addonIngressRules(addon: Addon, peers: AddonPeers): NetworkPolicyIngressRule[] {
+    const tcp = (ports: number[]) => ports.map((port) => ({ protocol: "TCP" as const, port }));
+    const api = tcp(ADDON_PORTS[addon].api);
+    const rules: NetworkPolicyIngressRule[] = [];
+    const others = peers.addons.filter((a) => a !== addon);
+    if (others.length > 0) {
+        rules.push({ from: others.map((a) => ({ podSelector: { matchLabels: ADDON_UI[a].selector } })) });
+    }
+    if (peers.exposure.mode === "host" && peers.gateway) {
+        rules.push({
+            from: [
+                {
+                    ...namespaceNamed(peers.gateway.namespace),
+                    podSelector: { matchLabels: { istio: peers.gateway.selector } },
+                },
+            ],
+            ports: api,
+        });
+    }
+    if (peers.exposure.mode === "nodePort") {
+        // A node port forwards from any address that reaches a node, often rewritten
+        // to the node's own: the policy cannot tell them apart, so the UI port is open.
+        rules.push({ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }], ports: api });
+    }
+    if (peers.fromNamespaces.length > 0) {
+        rules.push({ from: peers.fromNamespaces.map(namespaceNamed), ports: api });
+    }
+    if (ADDON_PORTS[addon].ingest.length > 0) {
+        // Every sidecar and gateway of the mesh, in any namespace, sends its spans here.
+        rules.push({ from: [{ namespaceSelector: {} }], ports: tcp(ADDON_PORTS[addon].ingest) });
+    }
+    return rules;
+}
+
 export function addonManifest(source: string, addon: Addon): string {
     return isRemoteSource(source) ? `${source.replace(/\/$/, "")}/${addon}.yaml` : path.join(source, `${addon}.yaml`);
 }
@@ -70,15 +131,16 @@ export interface ObservabilityAddonsArgs {
      */
     exposureDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
-     * Run the addons with logins (Grafana without anonymous access, Kiali with token
-     * login, Prometheus without its lifecycle API), for an exposure that reaches them
-     * from outside the cluster. @default false (the manifests as the release ships them)
+     * Who may use the addons. Whatever it says, Grafana has no anonymous Admin and no
+     * admin/admin, Prometheus no lifecycle or admin API, and every addon's pods a
+     * NetworkPolicy. @default closed: logins (Grafana's admin, Kiali's token), Kiali
+     * read-only, reached only by the other addons and the exposure's way in
      */
-    requireLogin?: boolean;
+    access?: AddonAccess;
     /**
      * Grafana's admin password, a Pulumi secret: the component keeps it in a Secret
      * `grafana-admin` (user admin) that Grafana reads its login from. @default undefined
-     * (the manifest's admin/admin)
+     * (Grafana creates no admin user)
      */
     grafanaAdminPassword?: pulumi.Input<string>;
 }
@@ -87,37 +149,42 @@ export interface ObservabilityAddonsArgs {
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
 /**
+ * What every object of the addon manifests goes through, in order: like the charts'
+ * children, the stack owns what it declares (addons a runbook once applied with
+ * kubectl are taken over) and Services are ready with their pods; then the addons
+ * are closed as `access` says. `grafanaAdmin`: Grafana's login comes from the Secret.
+ */
+export function addonChildTransforms(access: AddonAccess, grafanaAdmin: boolean): pulumi.ResourceTransform[] {
+    return [
+        ownDeclaredFields,
+        skipServiceSettleWait,
+        ...addonHardening({
+            anonymous: access.anonymous,
+            kialiWrite: access.kialiWrite,
+            grafanaAdminSecret: grafanaAdmin ? GRAFANA_ADMIN_SECRET : undefined,
+        }),
+    ];
+}
+
+/**
  * Prometheus, Grafana, Kiali and Jaeger from the Istio release's own manifests
- * (samples/addons of the same version), optionally exposed by NodePort Services
- * or by host name through an Istio Gateway and one VirtualService per addon.
+ * (samples/addons of the same version), closed (addonHardening.ts) and fenced by a
+ * NetworkPolicy each, optionally exposed by NodePort Services or by host name
+ * through an Istio Gateway and one VirtualService per addon.
  */
 export class ObservabilityAddons extends pulumi.ComponentResource {
     /** Where each addon's UI is reached, by addon. */
     public readonly urls: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ObservabilityAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
-        const requireLogin = args.requireLogin ?? false;
+        const access = args.access ?? { anonymous: false, kialiWrite: false, fromNamespaces: [] };
         const grafanaPassword = args.addons.includes("grafana") ? args.grafanaAdminPassword : undefined;
-        // Like the charts' children: the stack owns what it declares, so addons a runbook
-        // once applied with kubectl are taken over, and Services are ready with their pods.
         super(
             "istio-mesh:index:ObservabilityAddons",
             name,
             {},
-            withChildTransforms(
-                opts,
-                ownDeclaredFields,
-                skipServiceSettleWait,
-                ...(grafanaPassword !== undefined ? [grafanaAdminFromSecret(GRAFANA_ADMIN_SECRET)] : []),
-                ...(requireLogin
-                    ? [grafanaWithoutAnonymousAccess, kialiTokenLogin, prometheusWithoutLifecycleApi]
-                    : []),
-            ),
+            withChildTransforms(opts, ...addonChildTransforms(access, grafanaPassword !== undefined)),
         );
-        if (requireLogin && args.addons.includes("grafana") && grafanaPassword === undefined) {
-            // Without anonymous access, the manifest's admin/admin would be the way in.
-            throw new pulumi.ResourceError("Grafana requires a login but has no admin password", this);
-        }
         // Grafana's pod cannot start before the Secret it reads its login from.
         const grafanaAdmin =
             grafanaPassword === undefined
@@ -134,6 +201,13 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                       },
                       { parent: this },
                   );
+        const gatewayPeer =
+            args.exposure.mode === "host"
+                ? {
+                      namespace: args.gatewayNamespace ?? args.namespace,
+                      selector: args.gatewaySelector ?? "ingressgateway",
+                  }
+                : undefined;
         const tls = args.exposure.tls.credentialName;
         const scheme = args.exposure.mode === "host" && tls !== "" ? "https" : "http";
         const urls: Record<string, pulumi.Input<string>> = {};
@@ -144,6 +218,24 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                 { parent: this, dependsOn: addon === "grafana" && grafanaAdmin ? [grafanaAdmin] : [] },
             );
             const ui = ADDON_UI[addon];
+            // Not after the manifests: the pods never run unfenced.
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${addon}-access`,
+                {
+                    metadata: { name: `${addon}-access`, namespace: args.namespace },
+                    spec: {
+                        podSelector: { matchLabels: ui.selector },
+                        policyTypes: ["Ingress"],
+                        ingress: addonIngressRules(addon, {
+                            addons: args.addons,
+                            exposure: args.exposure,
+                            gateway: gatewayPeer,
+                            fromNamespaces: access.fromNamespaces,
+                        }),
+                    },
+                },
+                { parent: this },
+            );
             urls[addon] = pulumi.interpolate`http://${ui.service}.${args.namespace}.svc.cluster.local:${ui.port}`;
             if (args.exposure.mode === "nodePort") {
                 const svc = new k8s.core.v1.Service(

@@ -10,9 +10,12 @@ export interface GatewayApiCrdsArgs {
     version: string;
     /** URL of a folder or local directory holding standard-install.yaml; `{version}` is replaced. */
     source: string;
-    /** This stack's name, written on every CRD so a later run knows them as its own. */
+    /** This stack's id, written on every CRD so a later run (after a rename too) knows them as its own. */
     owner: string;
-    /** Keep the CRDs (and every Gateway and HTTPRoute in the cluster) on destroy. @default true */
+    /**
+     * Keep the CRDs (and every Gateway and HTTPRoute in the cluster) on destroy and when
+     * the stack stops applying them (gatewayApi.enabled turned off). @default true
+     */
     retainOnDestroy?: boolean;
 }
 
@@ -58,7 +61,7 @@ export function markOwner(owner: string): pulumi.ResourceTransform {
  * install file (and, from v1.5, its ValidatingAdmissionPolicy that refuses older
  * or experimental CRDs over them). Installed before istiod, which reads them when
  * it starts; upgraded when the Istio version moves to a release built against a
- * newer Gateway API; kept on destroy like Istio's CRDs.
+ * newer Gateway API; kept on destroy unless gatewayApi.deleteCrdsOnDestroy.
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
     public readonly version: string;

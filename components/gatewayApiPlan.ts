@@ -1,16 +1,17 @@
 // What the stack does with the Gateway API CRDs, decided before any resource is
 // registered from what the cluster already has: install or upgrade them (the
 // stack's own, or none yet), or leave them to whoever installed them. The CRDs
-// carry the release's `gateway.networking.k8s.io/bundle-version` annotation; the
-// stack marks the ones it applies with the stack's name, so a re-install (the
-// CRDs are kept on destroy) finds them its own. `planGatewayApi` is pure.
+// carry the release's `gateway.networking.k8s.io/bundle-version` and channel
+// annotations; the stack marks the ones it applies with its stack id (which
+// survives a rename or a move of the stack), so a later run finds them its own.
+// Whoever owns them, the stack never applies the standard channel over the
+// experimental one, nor an older release over a newer one. `planGatewayApi` is pure.
 import { GatewayApiSettings } from "./config";
-import { KubeClient } from "./kube";
 
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
 export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
-/** Set by the stack on the CRDs it applies: `<organization>/<project>/<stack>`. */
+/** Set by the stack on the CRDs it applies: its stack id (before stack ids, `<organization>/<project>/<stack>`). */
 export const OWNER_ANNOTATION = "istio-mesh.io/gateway-api-owner";
 
 /** A Gateway API CRD found on the cluster. */
@@ -44,13 +45,14 @@ const HAND_OFF = "istio-mesh:gatewayApi.enabled: false";
  * @param settings the validated `gatewayApi` section (enabled).
  * @param istioVersion for the messages, e.g. "1.30.3".
  * @param found the gateway.networking.k8s.io CRDs on the cluster.
- * @param owner this stack's name, as the owner annotation holds it.
+ * @param owner this stack's id as the owner annotation holds it, or a test of an
+ *   annotation's value (the stack's id, its name before ids, a destroyed stack's id).
  */
 export function planGatewayApi(
     settings: GatewayApiSettings,
     istioVersion: string,
     found: FoundCrd[],
-    owner: string,
+    owner: string | ((annotation: string | undefined) => boolean),
 ): GatewayApiPlan {
     const wanted = settings.version;
     const wantedParsed = parseBundleVersion(wanted);
@@ -64,10 +66,21 @@ export function planGatewayApi(
     const known = parsed.filter((p): p is [number, number, number] => p !== undefined);
     const highest = known.sort(compareBundleVersions).at(-1);
     const installed = highest ? `v${highest.join(".")}` : [...new Set(versions)].join(", ");
-    const ours = found.some((c) => c.owner === owner);
+    const isOurs = typeof owner === "string" ? (a: string | undefined) => a === owner : owner;
+    const ours = found.some((c) => isOurs(c.owner));
     const experimental = found.filter((c) => c.channel === "experimental").map((c) => c.name);
     const newer = highest !== undefined && compareBundleVersions(highest, wantedParsed) > 0;
 
+    if (experimental.length > 0) {
+        // Applying the standard channel would drop the experimental kinds' fields (and
+        // their objects' data) that another controller relies on: never, whoever owns them.
+        return {
+            action: "leave",
+            installed,
+            warn: true,
+            note: `the cluster has Gateway API CRDs of the experimental channel (${experimental.join(", ")})${ours ? ", applied over the stack's own" : ", installed by someone else"}; the stack leaves them and never applies the standard channel over them (it would drop their experimental fields). Set ${HAND_OFF} to say so and silence this`,
+        };
+    }
     if (ours) {
         if (newer) {
             // Never downgraded: a CRD served at a newer version holds objects the older schema may not read.
@@ -87,14 +100,6 @@ export function planGatewayApi(
         };
     }
     const names = found.map((c) => c.name).join(", ");
-    if (experimental.length > 0) {
-        return {
-            action: "leave",
-            installed,
-            warn: true,
-            note: `the cluster has Gateway API CRDs of the experimental channel (${experimental.join(", ")}), installed by someone else; the stack leaves them (the standard channel would drop their experimental fields). Set ${HAND_OFF} to say so and silence this`,
-        };
-    }
     if (highest === undefined) {
         if (settings.takeOver) {
             return {
@@ -144,17 +149,13 @@ export function planGatewayApi(
     };
 }
 
-interface CrdList {
-    items: { metadata: { name: string; annotations?: Record<string, string> }; spec: { group: string } }[];
+interface CrdObject {
+    metadata: { name: string; annotations?: Record<string, string> };
+    spec: { group: string };
 }
 
-/**
- * The Gateway API CRDs on the cluster the Kubernetes provider is configured for.
- * @param kubeconfig `kubernetes:kubeconfig` (path or content), if set.
- * @param context `kubernetes:context`, if set.
- */
-export async function findGatewayApiCrds(kube: KubeClient): Promise<FoundCrd[]> {
-    const crds = await kube.list<CrdList["items"][number]>("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+/** The Gateway API CRDs among the cluster's CRDs (read once, with the ownership inventory). */
+export function gatewayApiCrds(crds: CrdObject[]): FoundCrd[] {
     return crds
         .filter((crd) => crd.spec.group === GATEWAY_API_GROUP)
         .map((crd) => {

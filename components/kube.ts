@@ -1,24 +1,16 @@
 // A small reader and writer of the Kubernetes API for what the declarative graph
 // cannot do: look at the cluster before planning (which pods still use a revision)
 // and restart workloads in batches while `up` runs (sidecar migration). It speaks
-// to the cluster the Kubernetes provider uses: the same kubeconfig and context.
-// Supported credentials: client certificates, bearer tokens (inline or a file) and
-// exec plugins (the client.authentication.k8s.io ExecCredential protocol, which
-// cloud providers' CLIs implement). Proxies are not supported.
-import { execFileSync } from "child_process";
-import * as fs from "fs";
+// to the cluster the Kubernetes provider uses, resolved as the provider resolves it
+// (kubeconfig.ts). Supported credentials: client certificates, bearer tokens
+// (inline or a file) and exec plugins (the client.authentication.k8s.io
+// ExecCredential protocol, which cloud providers' CLIs implement), fetched again
+// when they expire or the API server answers 401. Proxies are not supported.
 import * as https from "https";
-import * as yaml from "js-yaml";
-import * as os from "os";
-import * as path from "path";
+import { Credentials, kubeAccess, KubeAccess, KubeconfigSource } from "./kubeconfig";
 
-/** Where the kubeconfig comes from: the provider's `kubernetes:kubeconfig` and `kubernetes:context`. */
-export interface KubeconfigSource {
-    /** A kubeconfig's path or its contents. @default $KUBECONFIG (its first file), else ~/.kube/config */
-    kubeconfig?: string;
-    /** @default the kubeconfig's current-context */
-    context?: string;
-}
+export { kubeAccess } from "./kubeconfig";
+export type { KubeAccess, KubeconfigSource } from "./kubeconfig";
 
 export interface KubeObject {
     apiVersion?: string;
@@ -40,7 +32,10 @@ export interface WorkloadObject extends KubeObject {
         replicas?: number;
         selector?: { matchLabels?: Record<string, string> };
         updateStrategy?: { type?: string };
-        template?: { spec?: { containers?: { name: string; image?: string }[] } };
+        template?: {
+            metadata?: { annotations?: Record<string, string> };
+            spec?: { containers?: { name: string; image?: string }[] };
+        };
     };
     status?: {
         observedGeneration?: number;
@@ -61,143 +56,15 @@ export class KubeError extends Error {
     constructor(
         message: string,
         public readonly status: number,
+        /** The Status object's `details.causes` messages (e.g. which disruption budget refused an eviction). */
+        public readonly causes: string[] = [],
     ) {
         super(message);
     }
 }
 
-interface NamedEntry<T> {
-    name: string;
-    [key: string]: unknown;
-    cluster?: T;
-    user?: T;
-    context?: T;
-}
-
-interface Kubeconfig {
-    "current-context"?: string;
-    contexts?: NamedEntry<{ cluster: string; user: string }>[];
-    clusters?: NamedEntry<{
-        server: string;
-        "certificate-authority"?: string;
-        "certificate-authority-data"?: string;
-        "insecure-skip-tls-verify"?: boolean;
-    }>[];
-    users?: NamedEntry<{
-        "client-certificate"?: string;
-        "client-certificate-data"?: string;
-        "client-key"?: string;
-        "client-key-data"?: string;
-        token?: string;
-        tokenFile?: string;
-        exec?: { command: string; args?: string[]; env?: { name: string; value: string }[]; apiVersion?: string };
-        "auth-provider"?: { name: string };
-    }>[];
-}
-
-/** How to reach one API server: a kubeconfig context resolved to what a request needs. */
-export interface KubeAccess {
-    server: string;
-    ca?: Buffer;
-    cert?: Buffer;
-    key?: Buffer;
-    token?: string;
-    insecureSkipTlsVerify: boolean;
-}
-
-interface Endpoint {
-    server: URL;
-    agent: https.Agent;
-    token?: string;
-}
-
-function pick<T>(
-    entries: NamedEntry<T>[] | undefined,
-    name: string,
-    what: string,
-    key: "cluster" | "user" | "context",
-): T {
-    const entry = (entries ?? []).find((e) => e.name === name);
-    const value = entry?.[key];
-    if (!value) throw new Error(`the kubeconfig has no ${what} "${name}"`);
-    return value;
-}
-
-function loadKubeconfig(source: KubeconfigSource, baseDir: string): { config: Kubeconfig; dir: string } {
-    const given = source.kubeconfig;
-    // The provider takes a path or the file's contents in the same setting.
-    if (given !== undefined && /\n|^\s*(apiVersion|clusters|kind):/.test(given)) {
-        return { config: yaml.load(given) as Kubeconfig, dir: baseDir };
-    }
-    const file =
-        given ??
-        process.env.KUBECONFIG?.split(path.delimiter).find((f) => f !== "") ??
-        path.join(os.homedir(), ".kube", "config");
-    const resolved = path.resolve(baseDir, file);
-    return { config: yaml.load(fs.readFileSync(resolved, "utf8")) as Kubeconfig, dir: path.dirname(resolved) };
-}
-
-/**
- * Resolves the kubeconfig the way the Kubernetes provider does: `kubeconfig` a path
- * (relative to `baseDir`) or the file's contents, else $KUBECONFIG, else
- * ~/.kube/config; the named context or the current one; its files relative to it.
- */
-export function kubeAccess(source: KubeconfigSource, baseDir = process.cwd()): KubeAccess {
-    const { config, dir } = loadKubeconfig(source, baseDir);
-    const contextName = source.context ?? config["current-context"];
-    if (!contextName) throw new Error("the kubeconfig names no context and no current-context");
-    const context = pick(config.contexts, contextName, "context", "context");
-    const cluster = pick(config.clusters, context.cluster, "cluster", "cluster");
-    const user = pick(config.users, context.user, "user", "user");
-    const file = (f: string) => fs.readFileSync(path.resolve(dir, f));
-    const data = (d: string) => Buffer.from(d, "base64");
-
-    let cert = user["client-certificate-data"] ? data(user["client-certificate-data"]) : undefined;
-    let key = user["client-key-data"] ? data(user["client-key-data"]) : undefined;
-    if (user["client-certificate"]) cert = file(user["client-certificate"]);
-    if (user["client-key"]) key = file(user["client-key"]);
-    let token = user.token ?? (user.tokenFile ? file(user.tokenFile).toString("utf8").trim() : undefined);
-    if (user.exec) {
-        const env = { ...process.env, ...Object.fromEntries((user.exec.env ?? []).map((e) => [e.name, e.value])) };
-        const credential = JSON.parse(
-            execFileSync(user.exec.command, user.exec.args ?? [], {
-                encoding: "utf8",
-                env,
-                stdio: ["ignore", "pipe", "inherit"],
-            }),
-        ) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } };
-        token = credential.status?.token ?? token;
-        if (credential.status?.clientCertificateData) cert = Buffer.from(credential.status.clientCertificateData);
-        if (credential.status?.clientKeyData) key = Buffer.from(credential.status.clientKeyData);
-    }
-    if (user["auth-provider"]) {
-        throw new Error(
-            `kubeconfig user "${context.user}": auth-provider ${user["auth-provider"].name} is not supported; use an exec credential plugin`,
-        );
-    }
-    const ca = cluster["certificate-authority-data"]
-        ? data(cluster["certificate-authority-data"])
-        : cluster["certificate-authority"]
-          ? file(cluster["certificate-authority"])
-          : undefined;
-    return {
-        server: cluster.server.replace(/\/+$/, ""),
-        ca,
-        cert,
-        key,
-        token,
-        insecureSkipTlsVerify: cluster["insecure-skip-tls-verify"] === true,
-    };
-}
-
-function endpoint(access: KubeAccess): Endpoint {
-    const { ca, cert, key } = access;
-    return {
-        server: new URL(access.server),
-        agent: new https.Agent({ ca, cert, key, rejectUnauthorized: !access.insecureSkipTlsVerify, keepAlive: true }),
-        token: access.token,
-    };
-}
+/** The parts of the client that the migration and the checks use; a fake in unit tests. */
+export type KubeApi = Pick<KubeClient, "get" | "list" | "create" | "patch" | "delete">;
 
 export type PatchType = "merge" | "strategic" | "json";
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -208,7 +75,10 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 
 /** One cluster's API: get, list, create, patch and delete by API path (e.g. /apis/apps/v1/namespaces/x/deployments). */
 export class KubeClient {
-    private endpoint?: Endpoint;
+    private access?: KubeAccess;
+    private agent?: https.Agent;
+    /** The credentials the agent's client certificate came from. */
+    private agentCredentials?: Credentials;
 
     constructor(private readonly source: KubeconfigSource) {}
 
@@ -247,9 +117,41 @@ export class KubeClient {
         }
     }
 
-    private request<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
-        this.endpoint ??= endpoint(kubeAccess(this.source));
-        const { server, agent, token } = this.endpoint;
+    /** The agent and token for the next request: credentials fetched again once expired. */
+    private connection(): { server: URL; agent: https.Agent; token?: string } {
+        this.access ??= kubeAccess(this.source);
+        const access = this.access;
+        const credentials = access.credentials.current();
+        const sameCertificate = (a?: Credentials, b?: Credentials) =>
+            a !== undefined && b !== undefined && bufferEqual(a.cert, b.cert) && bufferEqual(a.key, b.key);
+        if (!this.agent || !sameCertificate(this.agentCredentials, credentials)) {
+            this.agent?.destroy();
+            this.agent = new https.Agent({
+                ca: access.ca,
+                cert: credentials.cert,
+                key: credentials.key,
+                rejectUnauthorized: !access.insecureSkipTlsVerify,
+                ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
+                keepAlive: true,
+            });
+            this.agentCredentials = credentials;
+        }
+        return { server: new URL(access.server), agent: this.agent, token: credentials.token };
+    }
+
+    private async request<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
+        try {
+            return await this.send<T>(method, apiPath, body, contentType);
+        } catch (e) {
+            // Expired or revoked credentials: fetched once more (an exec plugin re-run, a token file re-read).
+            if (!(e instanceof KubeError && e.status === 401 && this.access?.credentials.refreshable)) throw e;
+            this.access.credentials.invalidate();
+            return this.send<T>(method, apiPath, body, contentType);
+        }
+    }
+
+    private send<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
+        const { server, agent, token } = this.connection();
         const url = new URL(server.pathname.replace(/\/$/, "") + apiPath, server);
         const payload = body === undefined ? undefined : JSON.stringify(body);
         return new Promise<T>((resolve, reject) => {
@@ -281,12 +183,18 @@ export class KubeClient {
                             return;
                         }
                         let message = text;
+                        let causes: string[] = [];
                         try {
-                            message = (JSON.parse(text) as { message?: string }).message ?? text;
+                            const parsed = JSON.parse(text) as {
+                                message?: string;
+                                details?: { causes?: { message?: string }[] };
+                            };
+                            message = parsed.message ?? text;
+                            causes = (parsed.details?.causes ?? []).flatMap((c) => (c.message ? [c.message] : []));
                         } catch {
                             // Not a Status object: the body as it came.
                         }
-                        reject(new KubeError(`${method} ${apiPath}: ${status} ${message}`, status));
+                        reject(new KubeError(`${method} ${apiPath}: ${status} ${message}`, status, causes));
                     });
                 },
             );
@@ -298,4 +206,8 @@ export class KubeClient {
             req.end();
         });
     }
+}
+
+function bufferEqual(a?: Buffer, b?: Buffer): boolean {
+    return a === b || (a !== undefined && b !== undefined && a.equals(b));
 }

@@ -3,18 +3,20 @@ import { ADDON_UI, ObservabilityAddons } from "./addons";
 import { AmbientDataPlane } from "./ambientDataPlane";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
-import { exposureRequiresLogin, NamespaceEnrollment, StackConfig } from "./config";
+import { NamespaceEnrollment, StackConfig } from "./config";
 import { GatewayPortStatus, IstioGateway } from "./gateway";
 import { GatewayApiCrds } from "./gatewayApiCrds";
 import { GatewayApiPlan } from "./gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./injectionLabel";
 import { admissionReady, Istiod } from "./istiod";
 import { KubeconfigSource } from "./kube";
+import { providerCluster } from "./providerCluster";
 import { RevisionTag } from "./revisionTag";
 import { SidecarMigration } from "./sidecarMigration";
 import { MeshMtlsPolicy } from "./mtls";
 import { ControlPlaneNamespace } from "./namespace";
 import { SidecarRollout } from "./sidecarRollout";
+import { markStackIdentity, withChildTransforms } from "./transforms";
 import { istiodValues } from "./values";
 import type { StatusWorkload } from "./verify";
 import { Ztunnel } from "./ztunnel";
@@ -36,21 +38,39 @@ export interface IstioMeshArgs {
     /** What the stack deployed last, read from its outputs. @default a first install */
     deployed?: DeployedMesh;
     /**
-     * The stack owns the control plane namespace (creates it, deletes it on destroy);
-     * false for one that existed before the stack. @default true
+     * The stack owns the control plane namespace: creates it, and deletes it on destroy
+     * when nothing foreign is in it; false for one the stack did not create. @default true
      */
     namespaceOwned?: boolean;
     /**
+     * This stack: its id, set on every object it creates (ownership.ts), and its name,
+     * set beside it for messages. The istio-mesh program generates the id at the first
+     * install and keeps it in its `stackId` output; a program of your own should do the
+     * same. @default id `<project>.<stack>` (which a rename changes), name `<project>/<stack>`
+     */
+    stack?: { id: string; name: string };
+    /**
      * The cluster the Kubernetes provider uses, for restarting workloads and for asking
-     * the API server whether istiod's webhook answers (admission.ts). @default the provider's defaults
+     * the API server whether istiod's webhook answers (admission.ts). Set it when the
+     * component's resources use a provider of your own. @default the default provider's
+     * settings in the stack config (kubernetes:kubeconfig, kubernetes:context, kubernetes:cluster)
      */
     cluster?: KubeconfigSource;
     /**
      * What to do with the Gateway API CRDs, decided from the cluster before the mesh is
-     * built (gatewayApiPlan.ts); `owner` is this stack's name. @default undefined (the
-     * stack leaves Gateway API CRDs alone, as with gatewayApi.enabled false)
+     * built (gatewayApiPlan.ts). @default undefined (the stack leaves Gateway API CRDs
+     * alone, as with gatewayApi.enabled false)
      */
-    gatewayApi?: { plan: GatewayApiPlan; owner: string };
+    gatewayApi?: { plan: GatewayApiPlan };
+}
+
+/** A stack id from the project and stack names, as a label value allows it (63 characters). */
+function defaultStackIdentity(): { id: string; name: string } {
+    const id = `${pulumi.getProject()}.${pulumi.getStack()}`
+        .replace(/[^A-Za-z0-9._-]/g, "-")
+        .slice(0, 63)
+        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+    return { id, name: `${pulumi.getProject()}/${pulumi.getStack()}` };
 }
 
 /** The parts of the last deployment a new one must agree with. */
@@ -103,8 +123,10 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly profile: string;
     public readonly revision: string;
     public readonly namespace: pulumi.Output<string>;
-    /** The stack created the control plane namespace and deletes it on destroy. */
+    /** The stack created the control plane namespace and deletes it on destroy if nothing foreign is in it. */
     public readonly namespaceOwned: boolean;
+    /** The id every object of the stack carries (ownership.ts). */
+    public readonly stackId: string;
     public readonly components: ComponentVersion[];
     public readonly crds: pulumi.Output<string[]>;
     public readonly gateways: pulumi.Output<GatewayStatus[]>;
@@ -119,8 +141,11 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly gatewayApiVersion: string;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioMesh", name, {}, opts);
+        const stack = args.stack ?? defaultStackIdentity();
+        // Every Kubernetes object below carries the stack's id, however deep.
+        super("istio-mesh:index:IstioMesh", name, {}, withChildTransforms(opts, markStackIdentity(stack)));
         const config = args.config;
+        this.stackId = stack.id;
         this.version = config.version.text;
         this.profile = config.profile;
         this.revision = config.revision || "default";
@@ -149,7 +174,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.namespaceOwned = args.namespaceOwned ?? true;
         const namespace = new ControlPlaneNamespace(
             `${name}-namespace`,
-            { name: config.namespace, owned: this.namespaceOwned },
+            { name: config.namespace, owned: this.namespaceOwned, stackId: stack.id, cluster: args.cluster },
             { parent: this },
         );
         this.namespace = namespace.name;
@@ -170,8 +195,9 @@ export class IstioMesh extends pulumi.ComponentResource {
                       {
                           version: gatewayApiPlan.version,
                           source: config.gatewayApi.source,
-                          owner: args.gatewayApi?.owner ?? "",
-                          retainOnDestroy: config.retainCrdsOnDestroy,
+                          owner: stack.id,
+                          // Other controllers may rely on them: kept unless the user says otherwise.
+                          retainOnDestroy: !config.gatewayApi.deleteCrdsOnDestroy,
                       },
                       { parent: this },
                   )
@@ -231,7 +257,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istiod = istiods.get(config.revision) ?? allIstiods[0];
         // Ready pods are not an answering webhook: what istiod admits (Istio resources,
         // injected pods) waits until the API server reaches and trusts every istiod.
-        const admitting = admissionReady(allIstiods, config.namespace, args.cluster ?? {});
+        const cluster = args.cluster ?? providerCluster();
+        const admitting = admissionReady(allIstiods, config.namespace, cluster);
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
         const dataPlaneDeps: pulumi.Input<pulumi.Resource>[] = [...allIstiods, ...tags, admitting];
@@ -286,7 +313,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     gatewaySelector: exposedBy?.component.selectorLabel,
                     gatewayNamespace: exposedBy?.gateway.namespace,
                     exposureDependsOn: [istiod, admitting, ...(exposedBy ? [exposedBy.component] : [])],
-                    requireLogin: exposureRequiresLogin(config.addons.exposure),
+                    access: config.addons.access,
                     grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,
                 },
                 // The addons are plain workloads in the control plane namespace: they roll out
@@ -337,7 +364,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                         revision: ns.revision,
                         batchSize: config.sidecarMigration.batchSize,
                         timeoutSeconds: config.sidecarMigration.timeoutSeconds,
-                        ...args.cluster,
+                        cluster,
                     },
                     { parent: this, dependsOn: [labels, ...dataPlaneDeps] },
                 );
@@ -367,6 +394,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             revision: this.revision,
             namespace: this.namespace,
             namespaceOwned: this.namespaceOwned,
+            stackId: this.stackId,
             components: this.components,
             crds: this.crds,
             gateways: this.gateways,

@@ -4,11 +4,15 @@
 // are tested without a cluster; `migrateNamespace` runs inside `pulumi up` (see
 // sidecarMigration.ts) and `npm run status` reads the same plan.
 import { setTimeout as sleep } from "timers/promises";
-import { KubeClient, KubeconfigSource, KubeObject, WorkloadObject } from "./kube";
+import { KubeApi, KubeClient, KubeconfigSource, KubeError, KubeObject, WorkloadObject } from "./kube";
 
 /** The pod annotation the injector writes; its `revision` names the control plane that injected the sidecar. */
 export const SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status";
-/** Stamped on a pod template to restart it: the revision it moves to, and when. */
+/**
+ * Stamped on a pod template to restart it: `<revision>@<time>`, the revision it moves
+ * to and when. It is also the migration's record of progress: a workload stamped for
+ * the target whose rollout is under way is awaited, not restarted again.
+ */
 export const RESTARTED_FOR_ANNOTATION = "istio-mesh.io/restarted-for";
 
 export type RestartableKind = "Deployment" | "StatefulSet" | "DaemonSet";
@@ -141,7 +145,7 @@ const WORKLOAD_PATHS: Record<RestartableKind, string> = {
 };
 
 /** Reads what `planMigration` needs from the cluster. */
-export async function readNamespace(kube: KubeClient, namespace: string): Promise<Parameters<typeof planMigration>[2]> {
+export async function readNamespace(kube: KubeApi, namespace: string): Promise<Parameters<typeof planMigration>[2]> {
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
     const [pods, replicaSets, ...workloads] = await Promise.all([
         kube.list<PodObject>(`/api/v1/namespaces/${namespace}/pods`),
@@ -157,12 +161,16 @@ export async function readNamespace(kube: KubeClient, namespace: string): Promis
     return { pods: running, replicaSets, workloads: workloads.flat() };
 }
 
-export interface MigrationArgs extends KubeconfigSource {
+export interface MigrationArgs {
     namespace: string;
     /** "" for the unnamed default revision. */
     revision: string;
+    /** Workloads restarted at once: a batch's restarts are all started, then awaited together. */
     batchSize: number;
+    /** How long a batch may take to run the target revision, and one pod's eviction may stay refused. */
     timeoutSeconds: number;
+    /** The cluster: the Kubernetes provider's settings. */
+    cluster: KubeconfigSource;
 }
 
 export interface MigrationResult {
@@ -171,86 +179,180 @@ export interface MigrationResult {
     cannotRestart: string[];
 }
 
-/** Polls until `done` is true, or throws with `what` after the timeout. */
-async function waitUntil(what: string, timeoutSeconds: number, done: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
+/** Time as the migration sees it; fakes in unit tests. */
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
+/** How often the migration looks again: at the rollouts, and at an eviction a disruption budget refused. */
+export const POLL_MS = 1000;
+export const EVICTION_RETRY_MS = 5000;
+
+/** Polls until `done` is true, or throws with what `pending` names after the timeout. */
+async function waitUntil(
+    clock: Clock,
+    timeoutSeconds: number,
+    done: () => Promise<boolean>,
+    pending: () => string,
+): Promise<void> {
+    const deadline = clock.now() + timeoutSeconds * 1000;
     while (!(await done())) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}`);
-        await sleep(1000);
+        if (clock.now() > deadline) throw new Error(`timed out after ${timeoutSeconds}s waiting for ${pending()}`);
+        await clock.sleep(POLL_MS);
     }
 }
 
+/** A stamp this migration wrote to a template: `<target revision>@<time>`. */
+export function stampTarget(stamp: string | undefined): string | undefined {
+    const at = stamp?.lastIndexOf("@") ?? -1;
+    return at > 0 ? stamp?.slice(0, at) : undefined;
+}
+
+/**
+ * What a rolling workload of the plan needs: a restart, or only the wait, when a
+ * migration to the same target already stamped it and its rollout is still under
+ * way (an interrupted `up`, run again): restarting it again would roll the pods
+ * that already moved.
+ */
+export function restartNeeded(workload: WorkloadObject | undefined, target: string): boolean {
+    if (!workload) return true;
+    const stamped = stampTarget(workload.spec?.template?.metadata?.annotations?.[RESTARTED_FOR_ANNOTATION]);
+    return !(stamped === target && !rolloutComplete(workload));
+}
+
+type PlannedRestart = MigrationPlan["restart"][number];
+
 /**
  * Restarts every workload of the namespace whose pods carry another revision's
- * sidecar, `batchSize` at a time; each batch waits until its workloads are ready
- * and their pods carry the target revision. StatefulSets with `OnDelete` get their
- * pods deleted one at a time, each replaced and ready before the next.
+ * sidecar, `batchSize` at a time, batches in order. A batch's restarts are all
+ * started at once (a template stamp; for StatefulSets with `OnDelete`, their pods
+ * evicted one at a time each, through the eviction API so that disruption budgets
+ * hold), then the batch is awaited as a whole: every workload ready, every pod on
+ * the target revision. Workloads already on the target are not in the plan, and
+ * one whose rollout to the target is under way is awaited, not restarted again.
  */
-export async function migrateNamespace(args: MigrationArgs): Promise<MigrationResult> {
-    const kube = new KubeClient(args);
+export async function migrateNamespace(
+    args: MigrationArgs,
+    kube: KubeApi = new KubeClient(args.cluster),
+    clock: Clock = realClock,
+): Promise<MigrationResult> {
     const ns = args.namespace;
-    const plan = planMigration(ns, args.revision, await readNamespace(kube, ns));
+    let objects = await readNamespace(kube, ns);
+    const plan = planMigration(ns, args.revision, objects);
     const apps = `/apis/apps/v1/namespaces/${ns}`;
-    const stamp = `${plan.target}@${new Date().toISOString()}`;
+    const stamp = `${plan.target}@${new Date(clock.now()).toISOString()}`;
     const restarted: string[] = [];
+    const workload = (w: PlannedRestart) =>
+        objects.workloads.find((o) => o.kind === w.kind && o.metadata.name === w.name);
 
-    const onTarget = async (kind: RestartableKind, name: string): Promise<boolean> => {
-        const objects = await readNamespace(kube, ns);
-        const w = objects.workloads.find((o) => o.kind === kind && o.metadata.name === name);
-        if (!w || !rolloutComplete(w)) return false;
+    const start = async (w: PlannedRestart): Promise<void> => {
+        if (w.onDelete) return evictOneByOne(kube, clock, args, w.name, plan.target);
+        if (!restartNeeded(workload(w), plan.target)) return;
+        await kube.patch(
+            `${apps}/${WORKLOAD_PATHS[w.kind]}/${w.name}`,
+            { spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp } } } } },
+            "strategic",
+        );
+    };
+    /** The batch's workloads not yet ready on the target, from one read of the namespace. */
+    let waiting: PlannedRestart[] = [];
+    const batchDone = (batch: PlannedRestart[]) => async () => {
+        objects = await readNamespace(kube, ns);
         const again = planMigration(ns, args.revision, objects);
-        return !again.restart.some((r) => r.kind === kind && r.name === name);
+        waiting = batch.filter((w) => {
+            const current = workload(w);
+            return (
+                !current ||
+                !rolloutComplete(current) ||
+                again.restart.some((r) => r.kind === w.kind && r.name === w.name)
+            );
+        });
+        return waiting.length === 0;
     };
 
     for (let i = 0; i < plan.restart.length; i += args.batchSize) {
         const batch = plan.restart.slice(i, i + args.batchSize);
-        for (const w of batch.filter((b) => !b.onDelete)) {
-            await kube.patch(
-                `${apps}/${WORKLOAD_PATHS[w.kind]}/${w.name}`,
-                { spec: { template: { metadata: { annotations: { [RESTARTED_FOR_ANNOTATION]: stamp } } } } },
-                "strategic",
-            );
-        }
-        for (const w of batch) {
-            if (w.onDelete) await deletePodsOneByOne(kube, ns, w.name, args, onTarget);
-            await waitUntil(`${w.kind}/${w.name} in ${ns} to run revision ${plan.target}`, args.timeoutSeconds, () =>
-                onTarget(w.kind, w.name),
-            );
-            restarted.push(`${w.kind}/${w.name}`);
-        }
+        if (i > 0) objects = await readNamespace(kube, ns);
+        await Promise.all(batch.map(start));
+        await waitUntil(
+            clock,
+            args.timeoutSeconds,
+            batchDone(batch),
+            () =>
+                `${waiting.map((w) => `${w.kind}/${w.name}`).join(", ")} in ${ns} to be ready with every pod on revision ${plan.target}`,
+        );
+        restarted.push(...batch.map((w) => `${w.kind}/${w.name}`));
     }
     return { restarted, cannotRestart: plan.cannotRestart };
 }
 
-/** An OnDelete StatefulSet changes its pods only when they are deleted: one at a time, highest ordinal first. */
-async function deletePodsOneByOne(
-    kube: KubeClient,
-    ns: string,
-    name: string,
-    args: MigrationArgs,
-    onTarget: (kind: RestartableKind, name: string) => Promise<boolean>,
+/**
+ * Evicts a pod through the eviction API (policy/v1), which refuses (429) while a
+ * PodDisruptionBudget allows no disruption: tried again every few seconds until
+ * `timeoutSeconds`, then an error that names the pod and the budget's answer.
+ */
+export async function evictPod(
+    kube: KubeApi,
+    clock: Clock,
+    namespace: string,
+    pod: string,
+    timeoutSeconds: number,
 ): Promise<void> {
+    const deadline = clock.now() + timeoutSeconds * 1000;
+    const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod, namespace } };
+    for (;;) {
+        try {
+            await kube.create(`/api/v1/namespaces/${namespace}/pods/${pod}/eviction`, eviction);
+            return;
+        } catch (e) {
+            if (e instanceof KubeError && e.status === 404) return;
+            if (!(e instanceof KubeError && e.status === 429)) throw e;
+            if (clock.now() >= deadline) {
+                const why = [e.message.replace(/^POST \S+: 429 /, ""), ...e.causes].join(" ");
+                throw new Error(
+                    `pod ${namespace}/${pod} was not evicted within ${timeoutSeconds}s: a PodDisruptionBudget allows no disruption (${why}). ` +
+                        `The migration stopped here and resumes on the next up; let the budget allow one more disruption, or raise istio-mesh:sidecarMigration.timeoutSeconds`,
+                );
+            }
+            await clock.sleep(EVICTION_RETRY_MS);
+        }
+    }
+}
+
+/**
+ * An OnDelete StatefulSet changes its pods only when they go: each pod not on the
+ * target revision is evicted, highest ordinal first, and comes back (ready, on the
+ * target) before the next is evicted.
+ */
+async function evictOneByOne(
+    kube: KubeApi,
+    clock: Clock,
+    args: MigrationArgs,
+    name: string,
+    target: string,
+): Promise<void> {
+    const ns = args.namespace;
     const objects = await readNamespace(kube, ns);
     const pods = objects.pods
         .filter((p) => {
             const owner = ownerOf(p, objects.replicaSets);
-            const revision = sidecarRevision(p);
-            return owner.kind === "StatefulSet" && owner.name === name && revision !== (args.revision || "default");
+            return owner.kind === "StatefulSet" && owner.name === name && sidecarRevision(p) !== target;
         })
         .sort((a, b) => b.metadata.name.localeCompare(a.metadata.name, undefined, { numeric: true }));
     for (const pod of pods) {
-        await kube.delete(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`);
+        const podPath = `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`;
+        await evictPod(kube, clock, ns, pod.metadata.name, args.timeoutSeconds);
         await waitUntil(
-            `pod ${ns}/${pod.metadata.name} to come back on revision ${args.revision || "default"}`,
+            clock,
             args.timeoutSeconds,
             async () => {
-                const back = await kube.get<PodObject>(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`);
+                const back = await kube.get<PodObject>(podPath);
                 const ready = back?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-                return !!back && ready && sidecarRevision(back) === (args.revision || "default");
+                return !!back && ready && sidecarRevision(back) === target;
             },
+            () => `pod ${ns}/${pod.metadata.name} to come back ready on revision ${target}`,
         );
     }
-    await waitUntil(`StatefulSet/${name} in ${ns} to be ready`, args.timeoutSeconds, () =>
-        onTarget("StatefulSet", name),
-    );
 }

@@ -1,5 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { NamespaceRemovalArgs, NamespaceRemovalResult } from "./namespaceRemoval";
 import { OWNED_NAMESPACE_LABEL } from "./ownership";
 
 export interface ControlPlaneNamespaceArgs {
@@ -8,12 +10,72 @@ export interface ControlPlaneNamespaceArgs {
     /** Extra labels. @default {} */
     labels?: Record<string, string>;
     /**
-     * Whether the stack owns the namespace: creates it and deletes it on destroy. A
-     * namespace that existed before the stack (Istio's plug-in CA procedure creates
-     * it, with the `cacerts` Secret in it) is used but not owned: destroy leaves it,
-     * and everything in it the stack did not create. @default true
+     * Whether the stack owns the namespace: creates it, and deletes it on destroy if
+     * nothing foreign is in it. A namespace that existed before the stack (Istio's
+     * plug-in CA procedure creates it, with the `cacerts` Secret in it) is used but
+     * not owned: destroy leaves it, and everything in it the stack did not create. @default true
      */
     owned?: boolean;
+    /** This stack's id: destroy deletes the namespace only while it carries it. */
+    stackId: string;
+    /** The cluster, for the destroy-time look into the namespace. @default the provider's defaults */
+    cluster?: { kubeconfig?: string; context?: string };
+}
+
+/**
+ * The compiled removal module, loaded by absolute path: a dynamic provider runs in a
+ * process of its own, from its serialized source, where relative imports mean nothing.
+ */
+const REMOVAL_MODULE = path.join(__dirname, "namespaceRemoval");
+
+type RemovalInputs = NamespaceRemovalArgs;
+type RemovalOutputs = RemovalInputs & Partial<NamespaceRemovalResult>;
+
+const removalProvider: pulumi.dynamic.ResourceProvider<RemovalInputs, RemovalOutputs> = {
+    // Creating and updating do nothing: the Namespace resource beside it does that.
+    async create(inputs: RemovalInputs): Promise<pulumi.dynamic.CreateResult<RemovalOutputs>> {
+        return { id: inputs.namespace, outs: inputs };
+    },
+    async diff(_id: string, olds: RemovalOutputs, news: RemovalInputs): Promise<pulumi.dynamic.DiffResult> {
+        return {
+            changes:
+                olds.namespace !== news.namespace ||
+                olds.stackId !== news.stackId ||
+                olds.kubeconfig !== news.kubeconfig ||
+                olds.context !== news.context,
+            replaces: olds.namespace !== news.namespace ? ["namespace"] : [],
+            deleteBeforeReplace: false,
+        };
+    },
+    async update(
+        _id: string,
+        _olds: RemovalOutputs,
+        news: RemovalInputs,
+    ): Promise<pulumi.dynamic.UpdateResult<RemovalOutputs>> {
+        return { outs: news };
+    },
+    async delete(_id: string, props: RemovalOutputs): Promise<void> {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const removal = require(REMOVAL_MODULE) as typeof import("./namespaceRemoval");
+        const result = await removal.removeNamespace(props);
+        // The engine shows what a dynamic provider prints; the namespace's annotation keeps it too.
+        if (result.outcome === "kept") console.log(removal.keptMessage(props.namespace, result.keptFor));
+    },
+};
+
+/**
+ * Deletes the stack's namespace on destroy, after everything the stack put in it is
+ * gone, and only if nothing foreign is left in it (namespaceRemoval.ts).
+ */
+class NamespaceRemoval extends pulumi.dynamic.Resource {
+    constructor(name: string, args: RemovalInputs, opts?: pulumi.CustomResourceOptions) {
+        // A kubeconfig given as contents can hold a credential: kept encrypted in the state.
+        const kubeconfig =
+            args.kubeconfig !== undefined && args.kubeconfig.includes("\n")
+                ? pulumi.secret(args.kubeconfig)
+                : args.kubeconfig;
+        super(removalProvider, name, { ...args, kubeconfig }, opts, "istio-mesh", "NamespaceRemoval");
+    }
 }
 
 /** The namespace istiod, the gateways and the addons run in. */
@@ -22,8 +84,9 @@ export class ControlPlaneNamespace extends pulumi.ComponentResource {
 
     constructor(name: string, args: ControlPlaneNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:ControlPlaneNamespace", name, args, opts);
+        const namespaceName = args.name ?? "istio-system";
         if (args.owned === false) {
-            this.name = pulumi.output(args.name ?? "istio-system");
+            this.name = pulumi.output(namespaceName);
             this.registerOutputs({ name: this.name });
             return;
         }
@@ -31,7 +94,7 @@ export class ControlPlaneNamespace extends pulumi.ComponentResource {
             `${name}-namespace`,
             {
                 metadata: {
-                    name: args.name ?? "istio-system",
+                    name: namespaceName,
                     labels: {
                         // No istio-injection label: gateway pods here opt in to injection
                         // by pod label, which a namespace label of "disabled" would veto.
@@ -41,7 +104,21 @@ export class ControlPlaneNamespace extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            // Deleting a namespace deletes everything in it, whoever made it: the
+            // engine never does; NamespaceRemoval decides on destroy.
+            { parent: this, retainOnDelete: true },
+        );
+        // Everything in the namespace depends on this component, so destroy deletes it
+        // first and removes the namespace last.
+        new NamespaceRemoval(
+            `${name}-removal`,
+            {
+                namespace: namespaceName,
+                stackId: args.stackId,
+                ...(args.cluster?.kubeconfig !== undefined ? { kubeconfig: args.cluster.kubeconfig } : {}),
+                ...(args.cluster?.context !== undefined ? { context: args.cluster.context } : {}),
+            },
+            { parent: this, dependsOn: [namespace] },
         );
         this.name = namespace.metadata.name;
         this.registerOutputs({ name: this.name });

@@ -1,36 +1,42 @@
-// What the stack owns of what it finds on the cluster. Read before anything is
-// registered, without the Kubernetes SDK, so a refused config stays fast.
+// What the stack owns of what it finds on the cluster, decided at every run from
+// one read made before anything is registered (readOwnershipInventory), without the
+// Kubernetes SDK, so a refused config stays fast. Every object the stack creates
+// carries the stack's id (STACK_ID_LABEL): an id generated at the first install and
+// kept in the stack's `stackId` output, so it moves with the stack's state on a
+// rename or a move to another backend, and two stacks of the same name on two
+// backends still differ. judgeOwnership is pure.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
 import { KubeClient, KubeObject } from "./kube";
 
-/** The label every namespace this stack creates carries; one without it was made by someone else. */
+/** On every object the stack creates: the id of the stack that created it. */
+export const STACK_ID_LABEL = "istio-mesh.io/stack-id";
+/** Beside the id, for people and messages: `<organization>/<project>/<stack>` when the object was last applied. */
+export const STACK_NAME_ANNOTATION = "istio-mesh.io/stack";
+
+/** The label every namespace this stack creates carries (before stack ids, the only mark of one). */
 export const OWNED_NAMESPACE_LABEL = { key: "app.kubernetes.io/part-of", value: "istio-mesh" };
-
-/** True when the namespace does not exist yet (the stack will create it) or carries the label of one the stack created. */
-export async function controlPlaneNamespaceIsOurs(kube: KubeClient, name: string): Promise<boolean> {
-    const existing = await kube.get<KubeObject & { status?: { phase?: string } }>(`/api/v1/namespaces/${name}`);
-    if (existing?.status?.phase === "Terminating") {
-        throw new Error(
-            `namespace ${name} is being deleted: nothing can be created in it until it is gone; wait (kubectl wait --for=delete namespace/${name}) and run again`,
-        );
-    }
-    return (
-        existing === undefined || existing.metadata.labels?.[OWNED_NAMESPACE_LABEL.key] === OWNED_NAMESPACE_LABEL.value
-    );
-}
-
-interface ManagedObject extends KubeObject {
-    metadata: KubeObject["metadata"] & { managedFields?: { manager?: string }[] };
-}
 
 /** The Kubernetes provider's field managers are named pulumi-kubernetes-<id>. */
 const PULUMI_MANAGER = /^pulumi-kubernetes/;
 
-/** Cluster-wide kinds Istio's charts create, and how to tell Istio's from others'. */
-const ISTIO_CLUSTER_OBJECTS: { kind: string; path: string; isIstio: (name: string) => boolean }[] = [
+export interface ClusterObject extends KubeObject {
+    kind?: string;
+    metadata: KubeObject["metadata"] & {
+        managedFields?: { manager?: string }[];
+        deletionTimestamp?: string;
+        uid?: string;
+    };
+    status?: { phase?: string };
+}
+
+/** Istio's and the addons' cluster-wide objects, and how to tell Istio's from others'. */
+export const CLUSTER_KINDS = [
     {
         kind: "CustomResourceDefinition",
         path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-        isIstio: (n) => n.endsWith(".istio.io"),
+        isIstio: (n: string) => n.endsWith(".istio.io"),
     },
     // The charts name their webhook configurations and cluster roles istio-… and istiod-….
     ...[
@@ -43,35 +49,213 @@ const ISTIO_CLUSTER_OBJECTS: { kind: string; path: string; isIstio: (name: strin
         path: `/apis/${group}/v1/${plural}`,
         isIstio: (n: string) => n.startsWith("istio"),
     })),
-];
+] as const;
 
-/**
- * Istio's cluster-wide objects that exist and were not written by this tool (Helm,
- * istioctl, kubectl made them): `Kind/name (managed by ...)`. A first install
- * would take them over, and a destroy would then delete them (all but the CRDs).
- */
-export async function foreignIstioObjects(kube: KubeClient): Promise<string[]> {
-    const found = await Promise.all(
-        ISTIO_CLUSTER_OBJECTS.map(async ({ kind, path, isIstio }) =>
-            (await kube.list<ManagedObject>(path))
-                .filter((o) => isIstio(o.metadata.name))
-                .filter((o) => !(o.metadata.managedFields ?? []).some((f) => PULUMI_MANAGER.test(f.manager ?? "")))
-                .map((o) => {
-                    const managers = [...new Set((o.metadata.managedFields ?? []).map((f) => f.manager ?? "?"))];
-                    return `${kind}/${o.metadata.name} (managed by ${managers.join(", ") || "unknown"})`;
-                }),
-        ),
-    );
-    return found.flat();
+/** What one run reads before deciding anything: shared by every ownership check and by the Gateway API plan. */
+export interface OwnershipInventory {
+    /** The control plane namespace; undefined when it does not exist. */
+    namespace?: ClusterObject;
+    /** Every object of the CLUSTER_KINDS, by kind (CRDs of every group: the Gateway API plan reads them too). */
+    cluster: Record<(typeof CLUSTER_KINDS)[number]["kind"], ClusterObject[]>;
+    /** Namespaces that carry a stack id (any stack's): a stack that has one is still installed. */
+    stackNamespaces: ClusterObject[];
 }
 
-/** The refusal of a first install onto another installation's objects, or undefined when there are none. */
-export function foreignObjectsRefusal(objects: string[]): string | undefined {
-    if (objects.length === 0) return undefined;
-    const shown = objects.length > 15 ? [...objects.slice(0, 15), `and ${objects.length - 15} more`] : objects;
+/**
+ * Reads what the ownership checks need, in one round of concurrent requests: the
+ * control plane namespace, Istio's cluster-wide kinds (few objects each) and the
+ * namespaces any istio-mesh stack labelled. Nothing namespaced is listed.
+ */
+export async function readOwnershipInventory(kube: KubeClient, namespace: string): Promise<OwnershipInventory> {
+    const [ns, stackNamespaces, ...lists] = await Promise.all([
+        kube.get<ClusterObject>(`/api/v1/namespaces/${namespace}`),
+        kube.list<ClusterObject>("/api/v1/namespaces", { labelSelector: STACK_ID_LABEL }),
+        ...CLUSTER_KINDS.map((k) => kube.list<ClusterObject>(k.path)),
+    ]);
+    const cluster = Object.fromEntries(
+        CLUSTER_KINDS.map((k, i) => [k.kind, lists[i]]),
+    ) as OwnershipInventory["cluster"];
+    return { ...(ns ? { namespace: ns } : {}), cluster, stackNamespaces };
+}
+
+/**
+ * The cluster roles and bindings the addons' manifests create, read from the local
+ * copy of the release's manifests (`<source>/<addon>.yaml`, as addons.ts reads them).
+ */
+export function addonClusterObjects(source: string, addons: string[]): { kind: string; name: string }[] {
+    return addons.flatMap((addon) =>
+        yaml
+            .loadAll(fs.readFileSync(path.join(source, `${addon}.yaml`), "utf8"))
+            .filter((d): d is { kind: string; metadata: { name: string } } => {
+                const doc = d as { kind?: unknown; metadata?: { name?: unknown } } | null;
+                return (
+                    (doc?.kind === "ClusterRole" || doc?.kind === "ClusterRoleBinding") &&
+                    typeof doc.metadata?.name === "string"
+                );
+            })
+            .map((d) => ({ kind: d.kind, name: d.metadata.name })),
+    );
+}
+
+export interface OwnershipSettings {
+    /** This stack's id. */
+    stackId: string;
+    /** The control plane namespace's name. */
+    namespace: string;
+    /** istio-mesh:adoptExisting: take over what another stack or tool owns. */
+    adoptExisting: boolean;
+    /**
+     * The last deployment of this stack predates stack ids: its objects carry none, and
+     * the Pulumi-managed ones without an id are its own. Its `namespaceOwned` output, when recorded.
+     */
+    legacy?: { namespaceOwned?: boolean };
+    /** The addons' cluster roles and bindings (addonClusterObjects). @default none */
+    addonObjects?: { kind: string; name: string }[];
+}
+
+/** An object the stack would take over, and who owns it. */
+export interface ForeignObject {
+    /** `Kind/name`. */
+    object: string;
+    /** "stack <name> (id <id>)", or "managed by kubectl-create" for another tool. */
+    owner: string;
+}
+
+export interface OwnershipJudgement {
+    /** The stack creates the control plane namespace, or created it: it deletes it on destroy (if nothing in it is foreign). */
+    namespaceOwned: boolean;
+    /** What another stack or tool owns that this run would take over; empty when adoptExisting is set. */
+    foreign: ForeignObject[];
+    /** For the log when the namespace is used without being owned. */
+    namespaceNote?: string;
+    /** Lines for the log: what is taken over and why. */
+    notes: string[];
+    /** Ids of the stacks installed on the cluster (they have a namespace or a webhook configuration marked with their id). */
+    installedStacks: string[];
+}
+
+const stackOf = (o: ClusterObject): string | undefined => o.metadata.labels?.[STACK_ID_LABEL];
+
+function ownerName(o: ClusterObject): string {
+    const id = stackOf(o);
+    if (id !== undefined) return `stack ${o.metadata.annotations?.[STACK_NAME_ANNOTATION] ?? "(unnamed)"} (id ${id})`;
+    const managers = [...new Set((o.metadata.managedFields ?? []).map((f) => f.manager ?? "?"))];
+    return `managed by ${managers.join(", ") || "unknown"}`;
+}
+
+/**
+ * Decides, from one inventory, whether the stack owns its control plane namespace
+ * and which existing objects it would take over from another stack or tool.
+ *
+ * An object is this stack's when it carries its id. One carrying another stack's id
+ * is that stack's while that stack is installed (it still has a namespace or a
+ * webhook configuration with its id); a CRD a destroyed stack kept is nobody's and
+ * is taken. Without an id, Pulumi-managed objects are this stack's only when its last
+ * deployment predates ids; anything else is another tool's (Helm, istioctl, kubectl).
+ */
+export function judgeOwnership(inventory: OwnershipInventory, settings: OwnershipSettings): OwnershipJudgement {
+    const { stackId } = settings;
+    const notes: string[] = [];
+    const installed = new Set<string>(
+        [
+            ...inventory.stackNamespaces,
+            ...inventory.cluster.MutatingWebhookConfiguration,
+            ...inventory.cluster.ValidatingWebhookConfiguration,
+        ]
+            .map(stackOf)
+            .filter((id): id is string => id !== undefined),
+    );
+    const isForeign = (o: ClusterObject): boolean => {
+        const id = stackOf(o);
+        if (id === stackId) return false;
+        if (id !== undefined) return installed.has(id);
+        const byPulumi = (o.metadata.managedFields ?? []).some((f) => PULUMI_MANAGER.test(f.manager ?? ""));
+        return !(byPulumi && settings.legacy !== undefined);
+    };
+
+    const foreign: ForeignObject[] = [];
+    const ns = inventory.namespace;
+    if (ns?.status?.phase === "Terminating" || ns?.metadata.deletionTimestamp) {
+        throw new Error(
+            `namespace ${settings.namespace} is being deleted: nothing can be created in it until it is gone; wait (kubectl wait --for=delete namespace/${settings.namespace}) and run again`,
+        );
+    }
+    let namespaceOwned: boolean;
+    let namespaceNote: string | undefined;
+    const nsId = ns ? stackOf(ns) : undefined;
+    if (ns === undefined || nsId === stackId) {
+        namespaceOwned = true;
+    } else if (nsId !== undefined) {
+        // Another stack's namespace: its destroy would delete what this stack puts there.
+        foreign.push({ object: `Namespace/${ns.metadata.name}`, owner: ownerName(ns) });
+        namespaceOwned = false;
+    } else if (
+        settings.legacy !== undefined &&
+        (settings.legacy.namespaceOwned ??
+            ns.metadata.labels?.[OWNED_NAMESPACE_LABEL.key] === OWNED_NAMESPACE_LABEL.value)
+    ) {
+        // Created by this stack before it labelled with ids: still its own, labelled by this run.
+        namespaceOwned = true;
+    } else {
+        namespaceOwned = false;
+        namespaceNote = `namespace ${settings.namespace} exists and no istio-mesh stack created it: it is used, not owned; destroy leaves it and whatever in it the stack did not create`;
+    }
+
+    const kept = new Map<string, string[]>();
+    const addonNames = new Set((settings.addonObjects ?? []).map((o) => `${o.kind}/${o.name}`));
+    for (const { kind, isIstio } of CLUSTER_KINDS) {
+        for (const o of inventory.cluster[kind]) {
+            const name = o.metadata.name;
+            if (!isIstio(name) && !addonNames.has(`${kind}/${name}`)) continue;
+            const id = stackOf(o);
+            if (isForeign(o)) {
+                foreign.push({ object: `${kind}/${name}`, owner: ownerName(o) });
+            } else if (id !== undefined && id !== stackId) {
+                const owner = ownerName(o);
+                kept.set(owner, [...(kept.get(owner) ?? []), `${kind}/${name}`]);
+            }
+        }
+    }
+    for (const [owner, objects] of kept) {
+        notes.push(`taking ${objects.join(", ")}: left by ${owner}, which is no longer installed`);
+    }
+    if (settings.adoptExisting && foreign.length > 0) {
+        notes.push(
+            `taking over (istio-mesh:adoptExisting): ${foreign.map((f) => `${f.object} (${f.owner})`).join(", ")}`,
+        );
+        return {
+            namespaceOwned: namespaceOwned || nsId !== undefined,
+            ...(namespaceNote ? { namespaceNote } : {}),
+            foreign: [],
+            notes,
+            installedStacks: [...installed],
+        };
+    }
+    return {
+        namespaceOwned,
+        ...(namespaceNote ? { namespaceNote } : {}),
+        foreign,
+        notes,
+        installedStacks: [...installed],
+    };
+}
+
+/** The refusal of a run that would take over what another stack or tool owns, or undefined when there is nothing. */
+export function foreignObjectsRefusal(foreign: ForeignObject[]): string | undefined {
+    if (foreign.length === 0) return undefined;
+    const byOwner = new Map<string, string[]>();
+    for (const f of foreign) byOwner.set(f.owner, [...(byOwner.get(f.owner) ?? []), f.object]);
+    const groups = [...byOwner].map(([owner, objects]) => {
+        const shown = objects.length > 15 ? [...objects.slice(0, 15), `and ${objects.length - 15} more`] : objects;
+        return `${shown.join(", ")} (${owner})`;
+    });
+    const otherStack = foreign.some((f) => f.owner.startsWith("stack "));
     return (
-        `the cluster already has Istio objects this stack did not create: ${shown.join(", ")}. ` +
-        "Another installation (Helm, istioctl) may own them: uninstall it first, or set istio-mesh:adoptExisting: true " +
-        "to take them over (the stack then updates them, and deletes all but the CRDs on destroy). Nothing was changed."
+        `the cluster already has objects this stack would take over and did not create: ${groups.join("; ")}. ` +
+        (otherStack
+            ? "Another istio-mesh stack owns them: its destroy would delete what this stack installs, and this stack's would delete its mesh. Use another cluster, or destroy that stack first. " +
+              "If that stack is this one under a first install that did not finish (which records no stack id), set istio-mesh:adoptExisting: true for one run. "
+            : "Another installation (Helm, istioctl, kubectl) may own them: uninstall it first. ") +
+        "To take them over, set istio-mesh:adoptExisting: true (the stack then updates them, and deletes all but the CRDs on destroy). Nothing was changed."
     );
 }

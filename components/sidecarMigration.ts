@@ -1,5 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { KubeconfigSource } from "./kubeconfig";
 import type { MigrationArgs, MigrationResult } from "./migration";
 
 /**
@@ -10,11 +11,22 @@ import type { MigrationArgs, MigrationResult } from "./migration";
 const MIGRATION_MODULE = path.join(__dirname, "migration");
 
 type MigrationInputs = MigrationArgs;
-type MigrationOutputs = MigrationInputs & MigrationResult;
+/** What the state keeps: the inputs but the cluster (its kubeconfig can hold credentials), and the result. */
+type MigrationOutputs = Omit<MigrationInputs, "cluster"> & MigrationResult;
 
-/** Only a change of the revision restarts anything: batch size, timeout and kubeconfig are how, not what. */
-function revisionChanged(olds: MigrationInputs, news: MigrationInputs): boolean {
+/** Only a change of the revision restarts anything: batch size, timeout and cluster settings are how, not what. */
+function revisionChanged(olds: MigrationOutputs, news: MigrationInputs): boolean {
     return olds.revision !== news.revision || olds.namespace !== news.namespace;
+}
+
+function outputs(inputs: MigrationInputs, result: MigrationResult): MigrationOutputs {
+    return {
+        namespace: inputs.namespace,
+        revision: inputs.revision,
+        batchSize: inputs.batchSize,
+        timeoutSeconds: inputs.timeoutSeconds,
+        ...result,
+    };
 }
 
 const provider: pulumi.dynamic.ResourceProvider<MigrationInputs, MigrationOutputs> = {
@@ -30,7 +42,7 @@ const provider: pulumi.dynamic.ResourceProvider<MigrationInputs, MigrationOutput
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const migration = require(MIGRATION_MODULE) as typeof import("./migration");
         const result = await migration.migrateNamespace(inputs);
-        return { id: inputs.namespace, outs: { ...inputs, ...result } };
+        return { id: inputs.namespace, outs: outputs(inputs, result) };
     },
     async update(
         _id: string,
@@ -40,7 +52,7 @@ const provider: pulumi.dynamic.ResourceProvider<MigrationInputs, MigrationOutput
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const migration = require(MIGRATION_MODULE) as typeof import("./migration");
         const result = await migration.migrateNamespace(news);
-        return { outs: { ...news, ...result } };
+        return { outs: outputs(news, result) };
     },
     // Destroying the stack restarts nothing and deletes nothing: the workloads are the user's.
     async delete(): Promise<void> {},
@@ -53,11 +65,10 @@ export interface SidecarMigrationArgs {
     revision: string;
     /** Workloads restarted at once. @default 1 */
     batchSize?: number;
-    /** How long one workload may take to be ready again. @default 600 */
+    /** How long one batch may take to be ready again (and one eviction may stay refused). @default 600 */
     timeoutSeconds?: number;
-    /** The cluster: the Kubernetes provider's kubeconfig (path or contents) and context. @default the provider's defaults */
-    kubeconfig?: string;
-    context?: string;
+    /** The cluster: the Kubernetes provider's settings; kept in the state as a secret. */
+    cluster: KubeconfigSource;
 }
 
 /**
@@ -74,23 +85,19 @@ export class SidecarMigration extends pulumi.dynamic.Resource {
     public readonly cannotRestart!: pulumi.Output<string[]>;
 
     constructor(name: string, args: SidecarMigrationArgs, opts?: pulumi.CustomResourceOptions) {
-        const inputs: MigrationInputs = {
-            namespace: args.namespace,
-            revision: args.revision,
-            batchSize: args.batchSize ?? 1,
-            timeoutSeconds: args.timeoutSeconds ?? 600,
-            ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
-            ...(args.context !== undefined ? { context: args.context } : {}),
-        };
-        // A kubeconfig given as contents can hold a credential: kept encrypted in the state.
-        const kubeconfig =
-            inputs.kubeconfig !== undefined && inputs.kubeconfig.includes("\n")
-                ? pulumi.secret(inputs.kubeconfig)
-                : inputs.kubeconfig;
         super(
             provider,
             name,
-            { ...inputs, kubeconfig, restarted: undefined, cannotRestart: undefined },
+            {
+                namespace: args.namespace,
+                revision: args.revision,
+                batchSize: args.batchSize ?? 1,
+                timeoutSeconds: args.timeoutSeconds ?? 600,
+                // A path or contents, decided only where it is read: encrypted in the state either way.
+                cluster: pulumi.secret(args.cluster),
+                restarted: undefined,
+                cannotRestart: undefined,
+            },
             opts,
             "istio-mesh",
             "SidecarMigration",

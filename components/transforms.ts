@@ -2,7 +2,7 @@
 // one is a plain function of (type, props, opts), so it is tested without a
 // Pulumi runtime.
 import * as pulumi from "@pulumi/pulumi";
-import * as yaml from "js-yaml";
+import { STACK_ID_LABEL, STACK_NAME_ANNOTATION } from "./ownership";
 
 export const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
 export const WEBHOOK_TYPES = [
@@ -75,6 +75,27 @@ export const ownDeclaredFields: pulumi.ResourceTransform = (args) =>
         : undefined;
 
 /**
+ * Marks every Kubernetes object the stack creates with the stack's id (a label, so a
+ * later run lists the stack's objects by selector) and its name (an annotation, for
+ * messages): ownership.ts tells this stack's objects from another stack's by it.
+ * Patches of objects the stack does not own (a namespace's injection label, a
+ * workload's restart stamp) are left unmarked: the object stays its owner's.
+ */
+export function markStackIdentity(identity: { id: string; name: string }): pulumi.ResourceTransform {
+    return (args) => {
+        if (!args.custom || !args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm.sh/"))
+            return undefined;
+        if (args.type.endsWith("Patch")) return undefined;
+        const props = args.props as { metadata?: { labels?: Record<string, string> } };
+        const labelled = {
+            ...props,
+            metadata: { ...props.metadata, labels: { ...props.metadata?.labels, [STACK_ID_LABEL]: identity.id } },
+        };
+        return annotated({ ...args, props: labelled }, STACK_NAME_ANNOTATION, identity.name);
+    };
+}
+
+/**
  * A ClusterIP or NodePort Service is usable once created: its endpoints follow its
  * pods, whose readiness the Deployment and DaemonSet awaits already check. The
  * provider's Service await adds a fixed 10 s settle time after the last endpoints
@@ -128,131 +149,3 @@ export function withChildTransforms<T extends pulumi.ResourceOptions>(
 ): T {
     return { ...opts, transforms: [...(opts?.transforms ?? []), chainTransforms(...transforms)] } as T;
 }
-
-// The release's addon manifests are demo-grade: each transform below removes one
-// way in for someone who reaches an exposed addon. They match the manifests'
-// objects by kind and name, so an addon release that renames them is left as it is
-// (the unit tests run them on the shipped manifests and notice).
-
-export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
-
-interface EnvVar {
-    name: string;
-    value?: string;
-    valueFrom?: unknown;
-}
-
-interface Container {
-    name: string;
-    args?: string[];
-    env?: EnvVar[];
-}
-
-interface PodTemplate {
-    metadata?: { annotations?: Record<string, string> };
-    spec?: { containers?: Container[] };
-}
-
-interface DeploymentProps {
-    metadata?: { name?: string };
-    spec?: { template?: PodTemplate };
-}
-
-/** `props` with `edit` applied to the pod template of Deployment `name`; undefined for any other object. */
-function editPodTemplate(
-    args: pulumi.ResourceTransformArgs,
-    name: string,
-    edit: (template: PodTemplate) => PodTemplate,
-): pulumi.ResourceTransformResult | undefined {
-    const props = args.props as DeploymentProps;
-    if (args.type !== DEPLOYMENT_TYPE || props.metadata?.name !== name) return undefined;
-    return {
-        props: { ...props, spec: { ...props.spec, template: edit(props.spec?.template ?? {}) } },
-        opts: args.opts,
-    };
-}
-
-/** `props` with `edit` applied to container `container` of Deployment `deployment`; undefined for any other object. */
-function editContainer(
-    args: pulumi.ResourceTransformArgs,
-    deployment: string,
-    container: string,
-    edit: (c: Container) => Container,
-): pulumi.ResourceTransformResult | undefined {
-    return editPodTemplate(args, deployment, (template) => ({
-        ...template,
-        spec: {
-            ...template.spec,
-            containers: (template.spec?.containers ?? []).map((c) => (c.name === container ? edit(c) : c)),
-        },
-    }));
-}
-
-/** The keys of the Secret that holds Grafana's admin login. */
-export const GRAFANA_ADMIN_SECRET_KEYS = { user: "admin-user", password: "admin-password" } as const;
-
-/**
- * Grafana's admin login from a Secret instead of the manifest's admin/admin. The
- * password reaches the pod by reference, so it is in no Deployment spec and no diff.
- */
-export function grafanaAdminFromSecret(secretName: string): pulumi.ResourceTransform {
-    const fromSecret = (name: string, key: string): EnvVar => ({
-        name,
-        valueFrom: { secretKeyRef: { name: secretName, key } },
-    });
-    return (args) =>
-        editContainer(args, "grafana", "grafana", (c) => ({
-            ...c,
-            env: [
-                ...(c.env ?? []).filter(
-                    (e) => e.name !== "GF_SECURITY_ADMIN_USER" && e.name !== "GF_SECURITY_ADMIN_PASSWORD",
-                ),
-                fromSecret("GF_SECURITY_ADMIN_USER", GRAFANA_ADMIN_SECRET_KEYS.user),
-                fromSecret("GF_SECURITY_ADMIN_PASSWORD", GRAFANA_ADMIN_SECRET_KEYS.password),
-            ],
-        }));
-}
-
-/**
- * Grafana without anonymous access: the manifest makes every visitor an Admin.
- * Environment variables override grafana.ini, so this holds whatever the ini says.
- */
-export const grafanaWithoutAnonymousAccess: pulumi.ResourceTransform = (args) =>
-    editContainer(args, "grafana", "grafana", (c) => ({
-        ...c,
-        env: [
-            ...(c.env ?? []).filter((e) => !e.name.startsWith("GF_AUTH_ANONYMOUS_")),
-            { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "false" },
-        ],
-    }));
-
-/** Prometheus without its lifecycle API, which lets any client shut it down (`/-/quit`). */
-export const prometheusWithoutLifecycleApi: pulumi.ResourceTransform = (args) =>
-    editContainer(args, "prometheus", "prometheus-server", (c) => ({
-        ...c,
-        args: (c.args ?? []).filter((a) => a !== "--web.enable-lifecycle"),
-    }));
-
-/** The pod annotation that restarts Kiali when its login strategy changes (it reads its ConfigMap at start only). */
-export const KIALI_STRATEGY_ANNOTATION = "istio-mesh.io/kiali-auth-strategy";
-
-/**
- * Kiali with the `token` login (a Kubernetes token, so a user can do in Kiali what
- * their RBAC allows) instead of `anonymous`, which gives every visitor Kiali's own
- * cluster-wide write access to Istio config.
- */
-export const kialiTokenLogin: pulumi.ResourceTransform = (args) => {
-    const props = args.props as { metadata?: { name?: string }; data?: Record<string, string> };
-    if (args.type === CONFIG_MAP_TYPE && props.metadata?.name === "kiali" && props.data?.["config.yaml"]) {
-        const config = yaml.load(props.data["config.yaml"]) as { auth?: Record<string, unknown> };
-        const withToken = { ...config, auth: { ...config.auth, strategy: "token" } };
-        return { props: { ...props, data: { ...props.data, "config.yaml": yaml.dump(withToken) } }, opts: args.opts };
-    }
-    return editPodTemplate(args, "kiali", (template) => ({
-        ...template,
-        metadata: {
-            ...template.metadata,
-            annotations: { ...template.metadata?.annotations, [KIALI_STRATEGY_ANNOTATION]: "token" },
-        },
-    }));
-};

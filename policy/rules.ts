@@ -30,21 +30,106 @@ export interface Violation {
     urn?: string;
 }
 
-/** Which kind of environment a stack is. */
-export type StackKind = "prod" | "dev" | "other";
+/**
+ * What a stack is, for the rules: production (every rule), development (a shared
+ * development cluster: exempt from the demo rule), local (the local cluster:
+ * exempt from the demo and addon rules), or other (declared nothing and matched no
+ * production name: every rule but production's).
+ */
+export type StackKind = "production" | "development" | "local" | "other";
+
+/** The values a stack may declare, as the stack config's `istio-mesh:environment` takes them. */
+export const ENVIRONMENTS = ["production", "development", "local"] as const;
+
+/** The stack tag, and the config key (exported as the stack output `environment`), that declare it. */
+export const ENVIRONMENT_TAG = "istio-mesh:environment";
 
 /** The policy config every rule takes (`--policy-pack-config`, per rule). */
 export interface StackClasses {
-    /** Stacks held to the production rules. @default ["prod", "prod-*", "production"] */
+    /**
+     * Names (`*` wildcards) of stacks that declare no environment but are held to the
+     * production rules anyway: the documented fallback. A name never exempts a stack
+     * from a rule. @default ["prod", "prod-*", "*-prod", "production", "production-*", "*-production"]
+     */
     prodStacks: string[];
-    /** Local and development stacks, exempt from the demo and addon rules. @default ["local", "dev", "dev-*", "e2e*", "smoke", "bench*"] */
-    devStacks: string[];
 }
 
 export const DEFAULT_STACK_CLASSES: StackClasses = {
-    prodStacks: ["prod", "prod-*", "production"],
-    devStacks: ["local", "dev", "dev-*", "e2e*", "smoke", "bench*"],
+    prodStacks: ["prod", "prod-*", "*-prod", "production", "production-*", "*-production"],
 };
+
+/** How the pack classed a stack, and what it says about it. */
+export interface StackEnvironment {
+    kind: StackKind;
+    /** Where the kind came from. */
+    declaredBy: "tag" | "config" | "name" | "nothing";
+    /** Declarations that contradict each other or are not an environment: the stack is judged by the strictest. */
+    conflicts: string[];
+    /** Said when the fallback by name decided (advisory). */
+    warning?: string;
+}
+
+/** The strictest first: when declarations disagree, the stack gets the strictest one's rules. */
+const STRICTNESS: StackKind[] = ["production", "other", "development", "local"];
+
+function asKind(value: unknown): StackKind | undefined {
+    return (ENVIRONMENTS as readonly unknown[]).includes(value) ? (value as StackKind) : undefined;
+}
+
+/**
+ * A stack's environment: the stack tag `istio-mesh:environment` (`pulumi stack tag
+ * set`, or `pulumi:tags` in the stack file) and the config `istio-mesh:environment`
+ * (the stack output `environment`) declare it; only when neither does, its name is
+ * matched against `prodStacks`, with a warning. A stack that declares nothing and
+ * matches no production name is "other": no name exempts it from any rule.
+ */
+export function stackEnvironment(
+    stack: string,
+    tags: ReadonlyMap<string, string>,
+    configured: unknown,
+    classes: StackClasses,
+): StackEnvironment {
+    const conflicts: string[] = [];
+    const declared: { by: "tag" | "config"; kind: StackKind }[] = [];
+    const tag = tags.get(ENVIRONMENT_TAG);
+    for (const [by, value, where] of [
+        ["tag", tag, `stack tag ${ENVIRONMENT_TAG}`],
+        ["config", configured === "" ? undefined : configured, `config ${ENVIRONMENT_TAG} (stack output environment)`],
+    ] as const) {
+        if (value === undefined) continue;
+        const kind = asKind(value);
+        if (kind) declared.push({ by, kind });
+        else conflicts.push(`${where} is ${JSON.stringify(value)}, not one of ${ENVIRONMENTS.join(", ")}`);
+    }
+    if (declared.length === 2 && declared[0].kind !== declared[1].kind) {
+        conflicts.push(
+            `stack tag ${ENVIRONMENT_TAG} says ${declared[0].kind} but config ${ENVIRONMENT_TAG} says ${declared[1].kind}`,
+        );
+    }
+    if (conflicts.length > 0) {
+        // A bad declaration never lowers the bar: judged as the strictest of what was said, production at least when unreadable.
+        const kinds = declared.map((d) => d.kind);
+        const kind = declared.length === 0 ? "production" : (STRICTNESS.find((k) => kinds.includes(k)) ?? "production");
+        return { kind, declaredBy: declared[0]?.by ?? "nothing", conflicts };
+    }
+    if (declared.length > 0) return { kind: declared[0].kind, declaredBy: declared[0].by, conflicts };
+    const pattern = classes.prodStacks.find((p) => globMatch(p, stack));
+    const how = `declares no environment (stack tag ${ENVIRONMENT_TAG}, or config ${ENVIRONMENT_TAG}: production, development or local)`;
+    if (pattern !== undefined) {
+        return {
+            kind: "production",
+            declaredBy: "name",
+            conflicts,
+            warning: `stack ${stack} ${how}; held to the production rules because its name matches ${pattern} (the fallback by name)`,
+        };
+    }
+    return {
+        kind: "other",
+        declaredBy: "nothing",
+        conflicts,
+        warning: `stack ${stack} ${how}; held to every rule but production's, exempt from none (a name never exempts a stack)`,
+    };
+}
 
 /** The stack name inside a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */
 export function stackOfUrn(urn: string): string {
@@ -60,13 +145,6 @@ function globMatch(pattern: string, name: string): boolean {
 
 function escapeRegExp(s: string): string {
     return s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** prod if the stack matches prodStacks, dev if it matches devStacks (prod wins), other otherwise. */
-export function classifyStack(stack: string, classes: StackClasses): StackKind {
-    if (classes.prodStacks.some((p) => globMatch(p, stack))) return "prod";
-    if (classes.devStacks.some((p) => globMatch(p, stack))) return "dev";
-    return "other";
 }
 
 /**
@@ -213,30 +291,51 @@ export function checkDisruptionBudgets(resources: PolicyResourceView[]): Violati
         }));
 }
 
-/** Production requires mutual TLS mesh-wide: a PeerAuthentication without selector, mode STRICT, in the control plane namespace. */
+interface PeerAuthenticationSpec {
+    selector?: { matchLabels?: Record<string, string> };
+    mtls?: { mode?: string };
+    portLevelMtls?: Record<string, { mode?: string }>;
+}
+
+const PEER_AUTHENTICATION = /^kubernetes:security\.istio\.io\/v1(beta1)?:PeerAuthentication$/;
+
+/**
+ * Production requires mutual TLS mesh-wide: a PeerAuthentication without selector,
+ * mode STRICT, in the control plane namespace; and exceptions to it scoped to
+ * workloads (a selector, best per port, as the runbook's MySQL exception is),
+ * never a whole namespace that accepts plain text.
+ */
 export function checkStrictMtls(resources: PolicyResourceView[]): Violation[] {
     const istiod = controlPlaneDeployments(resources).find((d) =>
         /^istiod-/.test(meta(d).labels?.["helm.sh/chart"] ?? ""),
     );
     if (!istiod) return [];
     const ns = meta(istiod).namespace ?? "istio-system";
-    const meshWide = resources.filter(
-        (r) =>
-            /^kubernetes:security\.istio\.io\/v1(beta1)?:PeerAuthentication$/.test(r.type) &&
-            meta(r).namespace === ns &&
-            Object.keys(spec<{ selector?: { matchLabels?: Record<string, string> } }>(r).selector?.matchLabels ?? {})
-                .length === 0,
+    const policies = resources.filter((r) => PEER_AUTHENTICATION.test(r.type));
+    const namespaceWide = policies.filter(
+        (r) => Object.keys(spec<PeerAuthenticationSpec>(r).selector?.matchLabels ?? {}).length === 0,
     );
-    const strict = meshWide.find((p) => spec<{ mtls?: { mode?: string } }>(p).mtls?.mode === "STRICT");
-    if (strict) return [];
-    const found = meshWide.map(
-        (p) => `${objectName(p)} mode ${spec<{ mtls?: { mode?: string } }>(p).mtls?.mode ?? "unset"}`,
-    );
-    return [
-        {
+    const meshWide = namespaceWide.filter((r) => meta(r).namespace === ns);
+    const out: Violation[] = [];
+    const strict = meshWide.find((p) => spec<PeerAuthenticationSpec>(p).mtls?.mode === "STRICT");
+    if (!strict) {
+        const found = meshWide.map(
+            (p) => `${objectName(p)} mode ${spec<PeerAuthenticationSpec>(p).mtls?.mode ?? "unset"}`,
+        );
+        out.push({
             message: `no mesh-wide STRICT mTLS: ${found.length ? found.join(", ") : `no PeerAuthentication without selector in ${ns}`}; workloads accept plain text. Fix: istio-mesh:mesh.mtls.mode: STRICT (exceptions per workload under mesh.mtls.exceptions).`,
-        },
-    ];
+        });
+    }
+    for (const p of namespaceWide.filter((r) => meta(r).namespace !== ns)) {
+        const mode = spec<PeerAuthenticationSpec>(p).mtls?.mode;
+        if (mode === "DISABLE" || mode === "PERMISSIVE") {
+            out.push({
+                urn: p.urn,
+                message: `${objectName(p)} has no selector and mode ${mode}: every workload in namespace ${meta(p).namespace ?? "?"} accepts plain text, not just the one that needs it. Fix: give the exception in istio-mesh:mesh.mtls.exceptions a selector for that workload, and port modes for the ports that need plain text (e.g. selector {app: mysql}, ports {"3306": PERMISSIVE}).`,
+            });
+        }
+    }
+    return out;
 }
 
 /** Production keeps the Istio CRDs on destroy (deleting a CRD deletes every object of its kind). */
@@ -275,7 +374,28 @@ function stackOutputs(resources: PolicyResourceView[]): PolicyResourceView | und
     return resources.find((r) => r.type === STACK);
 }
 
-/** Charts and manifests only over HTTPS, from an OCI registry or from a local mirror: http:// can be tampered with on the way. */
+/** What is wrong with a release-data source, or undefined: https://, oci:// with a host, or a local directory. */
+export function sourceProblem(source: string | undefined): string | undefined {
+    const url = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(source ?? "");
+    if (!url) return undefined;
+    const scheme = url[1].toLowerCase();
+    if (scheme === "http") return "over plain HTTP; anyone on the path can change what gets installed";
+    if (scheme !== "https" && scheme !== "oci" && scheme !== "file")
+        return `over ${scheme}://, which is not a release-data source`;
+    if (scheme !== "file" && url[2].replace(/^[^@]*@/, "").replace(/:\d+$/, "") === "") {
+        return `with no ${scheme === "oci" ? "registry" : "host"}`;
+    }
+    return undefined;
+}
+
+const SOURCE_FIX = "over https://, an oci:// registry or a local mirror directory";
+
+/**
+ * Charts, addon manifests and Gateway API CRDs only over HTTPS, from an OCI registry
+ * or from a local mirror: http:// can be tampered with on the way. Every component
+ * (the `components` output) and every source the stack config sets (the
+ * `releaseSources` output: also the Gateway API CRDs') is checked.
+ */
 export function checkSources(resources: PolicyResourceView[]): Violation[] {
     const stack = stackOutputs(resources);
     if (!stack) return [];
@@ -291,25 +411,55 @@ export function checkSources(resources: PolicyResourceView[]): Violation[] {
             },
         ];
     }
-    return components
-        .filter((c) => /^http:\/\//i.test(c.source ?? ""))
-        .map((c) => ({
+    const out: Violation[] = [];
+    const judged = new Set<string>();
+    for (const c of components) {
+        judged.add(c.source ?? "");
+        const problem = sourceProblem(c.source);
+        if (problem === undefined) continue;
+        out.push({
             urn: stack.urn,
-            message: `${c.component} comes from ${c.source} over plain HTTP; anyone on the path can change what gets installed. Fix: istio-mesh:${c.chart === "addon manifest" ? "addonSource" : "chartSource"} over https://, an oci:// registry or a local mirror directory.`,
-        }));
+            message: `${c.component} comes from ${c.source} ${problem}. Fix: istio-mesh:${c.chart === "addon manifest" ? "addonSource" : "chartSource"} ${SOURCE_FIX}.`,
+        });
+    }
+    const declared = readKnown(() => stack.props.releaseSources as { setting: string; source: string }[] | undefined);
+    for (const s of declared ?? []) {
+        if (judged.has(s.source)) continue;
+        const problem = sourceProblem(s.source);
+        if (problem === undefined) continue;
+        out.push({
+            urn: stack.urn,
+            message: `istio-mesh:${s.setting} reads release data from ${s.source} ${problem}. Fix: istio-mesh:${s.setting.replace(/ \(.*\)$/, "")} ${SOURCE_FIX}.`,
+        });
+    }
+    return out;
 }
 
 const ADDONS = ["grafana", "kiali", "prometheus", "jaeger"];
+/** The addons without a login of their own (components/config/addons.ts, ADDONS_WITHOUT_LOGIN). */
+const ADDONS_WITHOUT_LOGIN = ["prometheus", "jaeger"];
+/** Prometheus's flags that let any client shut it down or delete data (components/addonHardening.ts). */
+const PROMETHEUS_ADMIN_FLAGS = ["--web.enable-lifecycle", "--web.enable-admin-api"];
+const READ_VERBS = ["get", "list", "watch"];
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+const AUTHORIZATION_POLICY = /^kubernetes:security\.istio\.io\/v1(beta1)?:AuthorizationPolicy$/;
+
+interface Exposure {
+    deployment: PolicyResourceView;
+    how: string;
+    /** The host names a VirtualService routes to it by; empty for a NodePort/LoadBalancer Service. */
+    hosts: string[];
+}
 
 /** Addon Deployments that can be reached from outside: selected by a NodePort/LoadBalancer Service, or routed to by a VirtualService. */
-function exposedAddons(resources: PolicyResourceView[]): Map<string, { deployment: PolicyResourceView; how: string }> {
-    const exposed = new Map<string, { deployment: PolicyResourceView; how: string }>();
-    const addonDeployments = ofType(resources, DEPLOYMENT).filter((d) => ADDONS.includes(meta(d).name ?? ""));
+function exposedAddons(resources: PolicyResourceView[]): Map<string, Exposure> {
+    const exposed = new Map<string, Exposure>();
     const services = ofType(resources, SERVICE);
     const virtualServices = resources.filter((r) =>
         /^kubernetes:networking\.istio\.io\/v1\w*:VirtualService$/.test(r.type),
     );
-    for (const d of addonDeployments) {
+    for (const d of addonDeployments(resources)) {
         const labels = template(d).metadata?.labels;
         const selecting = services.filter(
             (s) =>
@@ -323,6 +473,7 @@ function exposedAddons(resources: PolicyResourceView[]): Map<string, { deploymen
             exposed.set(meta(d).name ?? "", {
                 deployment: d,
                 how: `${objectName(external)} (${spec<{ type?: string }>(external).type})`,
+                hosts: [],
             });
             continue;
         }
@@ -332,51 +483,199 @@ function exposedAddons(resources: PolicyResourceView[]): Map<string, { deploymen
                 .match(/"host":"([^"]+)"/g)
                 ?.some((h) => names.has(h.slice(8, -1).split(".")[0])),
         );
-        if (routed) exposed.set(meta(d).name ?? "", { deployment: d, how: objectName(routed) });
+        if (routed) {
+            exposed.set(meta(d).name ?? "", {
+                deployment: d,
+                how: objectName(routed),
+                hosts: spec<{ hosts?: string[] }>(routed).hosts ?? [],
+            });
+        }
     }
     return exposed;
+}
+
+function addonDeployments(resources: PolicyResourceView[]): PolicyResourceView[] {
+    return ofType(resources, DEPLOYMENT).filter((d) => ADDONS.includes(meta(d).name ?? ""));
 }
 
 function envValue(c: Container, name: string): string | undefined {
     return c.env?.find((e) => e.name === name)?.value;
 }
 
-/** Exposed addons must ask for a login: no anonymous Grafana, no anonymous Kiali, no Prometheus lifecycle API. */
+function grafanaContainer(deployment: PolicyResourceView): Container | undefined {
+    return containers(deployment).find((x) => x.name === "grafana");
+}
+
+/** Grafana's anonymous role, or undefined when anonymous access is off. */
+function grafanaAnonymousRole(deployment: PolicyResourceView): string | undefined {
+    const c = grafanaContainer(deployment);
+    const enabled = c ? envValue(c, "GF_AUTH_ANONYMOUS_ENABLED") : undefined;
+    if (enabled === undefined || enabled === "false") return undefined;
+    // Grafana's own default role for anonymous visitors.
+    return (c && envValue(c, "GF_AUTH_ANONYMOUS_ORG_ROLE")) ?? "Viewer";
+}
+
+/** Kiali's ConfigMap in the Deployment's namespace, and its login strategy. */
+function kialiStrategy(
+    resources: PolicyResourceView[],
+    deployment: PolicyResourceView,
+): { cm?: PolicyResourceView; strategy?: string } {
+    const cm = ofType(resources, CONFIG_MAP).find(
+        (m) => meta(m).name === "kiali" && meta(m).namespace === meta(deployment).namespace,
+    );
+    const config = ((cm?.props.data as Record<string, string> | undefined) ?? {})["config.yaml"] ?? "";
+    const strategy = /^\s*strategy:\s*(\S+)/m.exec(config.slice(config.search(/^auth:/m)))?.[1];
+    return { cm, strategy };
+}
+
+/** Exposed addons must ask for a login: no anonymous Grafana, no anonymous Kiali (outside local/dev stacks). */
 export function checkAddonAccess(resources: PolicyResourceView[]): Violation[] {
     const out: Violation[] = [];
     for (const [addon, { deployment, how }] of exposedAddons(resources)) {
         const where = `${objectName(deployment)} is exposed by ${how}`;
         if (addon === "grafana") {
-            const c = containers(deployment).find((x) => x.name === "grafana");
-            const anonymous = c ? envValue(c, "GF_AUTH_ANONYMOUS_ENABLED") : undefined;
-            if (anonymous !== undefined && anonymous !== "false") {
+            const role = grafanaAnonymousRole(deployment);
+            if (role !== undefined) {
                 out.push({
                     urn: deployment.urn,
-                    message: `${where} with GF_AUTH_ANONYMOUS_ENABLED=${anonymous} (role ${(c && envValue(c, "GF_AUTH_ANONYMOUS_ORG_ROLE")) ?? "Viewer"}): every visitor is let in. Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then turns anonymous access off and takes the admin login from grafanaAdminPassword).`,
-                });
-            }
-        }
-        if (addon === "prometheus") {
-            const c = containers(deployment).find((x) => (x.args ?? []).includes("--web.enable-lifecycle"));
-            if (c) {
-                out.push({
-                    urn: deployment.urn,
-                    message: `${where} with --web.enable-lifecycle: anyone who reaches it can shut it down (/-/quit). Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then drops the flag).`,
+                    message: `${where} with GF_AUTH_ANONYMOUS_ENABLED=true (role ${role}): every visitor is let in. Fix: remove istio-mesh:addons.anonymousAccess (the stack then turns anonymous access off and takes the admin login from grafanaAdminPassword).`,
                 });
             }
         }
         if (addon === "kiali") {
-            const cm = ofType(resources, CONFIG_MAP).find(
-                (m) => meta(m).name === "kiali" && meta(m).namespace === meta(deployment).namespace,
-            );
-            const config = ((cm?.props.data as Record<string, string> | undefined) ?? {})["config.yaml"] ?? "";
-            const strategy = /^\s*strategy:\s*(\S+)/m.exec(config.slice(config.search(/^auth:/m)))?.[1];
+            const { cm, strategy } = kialiStrategy(resources, deployment);
             if (strategy === "anonymous") {
                 out.push({
                     urn: cm?.urn ?? deployment.urn,
-                    message: `${where} with auth.strategy anonymous: every visitor acts with Kiali's own cluster-wide rights. Fix: remove istio-mesh:addons.expose.allowUnauthenticated (the stack then uses the token login).`,
+                    message: `${where} with auth.strategy anonymous: every visitor acts with Kiali's own cluster-wide rights. Fix: remove istio-mesh:addons.anonymousAccess (the stack then uses the token login).`,
                 });
             }
+        }
+    }
+    return out;
+}
+
+/** The write verbs of Kiali's ClusterRole, besides the TokenReviews its token login creates. */
+function kialiWriteVerbs(resources: PolicyResourceView[]): string[] {
+    const role = ofType(resources, CLUSTER_ROLE).find((r) => meta(r).name === "kiali");
+    const rules = (role?.props.rules as { apiGroups?: string[]; resources?: string[]; verbs?: string[] }[]) ?? [];
+    const verbs = new Set<string>();
+    for (const rule of rules) {
+        const tokenReviews = (rule.resources ?? []).every((r) => r === "tokenreviews");
+        for (const v of rule.verbs ?? []) {
+            if (!READ_VERBS.includes(v) && !(tokenReviews && v === "create")) verbs.add(v);
+        }
+    }
+    return [...verbs];
+}
+
+/** Whether a DENY AuthorizationPolicy refuses requests without a token for `host`. */
+function tokenRequiredFor(resources: PolicyResourceView[], host: string): boolean {
+    type Rule = {
+        to?: { operation?: { hosts?: string[] } }[];
+        from?: { source?: { notRequestPrincipals?: string[] } }[];
+    };
+    return resources
+        .filter((r) => AUTHORIZATION_POLICY.test(r.type))
+        .some((p) => {
+            const { action, rules } = spec<{ action?: string; rules?: Rule[] }>(p);
+            return (
+                action === "DENY" &&
+                (rules ?? []).some(
+                    (rule) =>
+                        (rule.from ?? []).some((f) => f.source?.notRequestPrincipals?.includes("*")) &&
+                        (rule.to ?? []).some((t) => t.operation?.hosts?.includes(host)),
+                )
+            );
+        });
+}
+
+/**
+ * Every addon, exposed or not, is closed (every stack): no anonymous Grafana Admin
+ * and no admin password in the spec, no Prometheus lifecycle or admin API, no
+ * anonymous Kiali with write rights, no anonymous access by host name, a token
+ * required at the gateway for the addons without a login of their own, and a
+ * NetworkPolicy on every addon's pods.
+ */
+export function checkClosedAddons(resources: PolicyResourceView[]): Violation[] {
+    const out: Violation[] = [];
+    const exposed = exposedAddons(resources);
+    const networkPolicies = ofType(resources, NETWORK_POLICY);
+    for (const deployment of addonDeployments(resources)) {
+        const addon = meta(deployment).name ?? "";
+        const byHost = exposed.get(addon)?.hosts ?? [];
+        if (addon === "grafana") {
+            const role = grafanaAnonymousRole(deployment);
+            if (role !== undefined && role !== "Viewer") {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} lets every visitor in as ${role} (GF_AUTH_ANONYMOUS_ORG_ROLE): anyone who reaches it can change dashboards and data sources. Fix: the stack's own addons never do; anonymous access, when asked for with istio-mesh:addons.anonymousAccess, is Viewer.`,
+                });
+            }
+            const c = grafanaContainer(deployment);
+            if (c && envValue(c, "GF_SECURITY_ADMIN_PASSWORD") !== undefined) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} has its admin password written in its spec (GF_SECURITY_ADMIN_PASSWORD): the release's admin/admin, or readable by whoever reads the Deployment. Fix: istio-mesh:grafanaAdminPassword (a Pulumi secret, kept in the Secret grafana-admin); without it Grafana creates no admin user.`,
+                });
+            }
+            if (role !== undefined && byHost.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} is served by host name (${byHost.join(", ")}) with anonymous access: anyone on the network is let in. Fix: remove istio-mesh:addons.anonymousAccess.`,
+                });
+            }
+        }
+        if (addon === "prometheus") {
+            const flags = containers(deployment).flatMap((c) =>
+                (c.args ?? []).filter((a) => PROMETHEUS_ADMIN_FLAGS.includes(a)),
+            );
+            if (flags.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} runs with ${flags.join(" ")}: any client that reaches it can shut it down (/-/quit) or delete its data. Fix: the stack's own addons drop these flags; deploy the addons through istio-mesh:addons.`,
+                });
+            }
+        }
+        if (addon === "kiali") {
+            const { cm, strategy } = kialiStrategy(resources, deployment);
+            const write = kialiWriteVerbs(resources);
+            if (strategy === "anonymous" && write.length > 0) {
+                out.push({
+                    urn: cm?.urn ?? deployment.urn,
+                    message: `${objectName(deployment)} takes anonymous visitors and its ClusterRole kiali may ${write.join(", ")}: anyone who reaches it can change workloads and Istio config cluster-wide. Fix: keep Kiali read-only (remove istio-mesh:addons.kialiWriteAccess) or give it a login (remove istio-mesh:addons.anonymousAccess).`,
+                });
+            }
+            if (strategy === "anonymous" && byHost.length > 0) {
+                out.push({
+                    urn: cm?.urn ?? deployment.urn,
+                    message: `${objectName(deployment)} is served by host name (${byHost.join(", ")}) with auth.strategy anonymous: anyone on the network is let in. Fix: remove istio-mesh:addons.anonymousAccess.`,
+                });
+            }
+        }
+        if (ADDONS_WITHOUT_LOGIN.includes(addon)) {
+            const open = byHost.filter((h) => !tokenRequiredFor(resources, h));
+            if (open.length > 0) {
+                out.push({
+                    urn: deployment.urn,
+                    message: `${objectName(deployment)} has no login of its own and is served by host name (${open.join(", ")}) without a token required at the gateway: anyone who reaches the gateway reads it. Fix: istio-mesh:addons.expose.jwt (issuer and jwksUri), or turn it off (istio-mesh:addons.${addon}: false).`,
+                });
+            }
+        }
+        const labels = template(deployment).metadata?.labels;
+        const fenced = networkPolicies.some((np) => {
+            const s = spec<{ podSelector?: { matchLabels?: Record<string, string> }; policyTypes?: string[] }>(np);
+            return (
+                meta(np).namespace === meta(deployment).namespace &&
+                (s.policyTypes ?? ["Ingress"]).includes("Ingress") &&
+                matches(s.podSelector?.matchLabels, labels)
+            );
+        });
+        if (!fenced) {
+            out.push({
+                urn: deployment.urn,
+                message: `${objectName(deployment)} has no NetworkPolicy selecting its pods: every pod in the cluster can reach it. Fix: deploy the addons through istio-mesh:addons (a NetworkPolicy <addon>-access each; istio-mesh:addons.allowFromNamespaces lets more in).`,
+            });
         }
     }
     return out;
@@ -413,7 +712,7 @@ export function checkNoDemoSettings(resources: PolicyResourceView[]): Violation[
             if (srv.port?.protocol?.toUpperCase() === "HTTP" && !srv.tls?.httpsRedirect) {
                 out.push({
                     urn: g.urn,
-                    message: `${objectName(g)} serves ${(srv.hosts ?? []).join(", ")} over plain HTTP (no httpsRedirect): logins and data cross the network readable. Fix: istio-mesh:addons.expose.tls.credentialName (HTTPS, HTTP redirected) instead of tls.insecureHttp/allowUnauthenticated.`,
+                    message: `${objectName(g)} serves ${(srv.hosts ?? []).join(", ")} over plain HTTP (no httpsRedirect): logins and data cross the network readable. Fix: istio-mesh:addons.expose.tls.credentialName (HTTPS, HTTP redirected) instead of tls.insecureHttp.`,
                 });
             }
         }

@@ -18,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
-use_stack_passphrase bench
+use_local_passphrase
 mode="${1:-all}"
 case "$mode" in
   all | --ratios | --scale | --breakdown | --flat) ;;

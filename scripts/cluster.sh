@@ -19,6 +19,10 @@
 # Env:   ISTIO_MESH_CLUSTER_DIR   state folder (default <project>/.cluster)
 #        ISTIO_MESH_CLUSTER_PORT  API server port (default: 6443, or the next free one)
 #        ISTIO_MESH_CLUSTER_NODES number of simulated nodes (default 3)
+#        ISTIO_MESH_CLUSTER_STANDINS which injected pods get a proxy stand-in
+#                                 (docs/proxy-standin.md): annotated (default:
+#                                 those annotated istio-mesh.dev/proxy-standin: "true"),
+#                                 all, or off
 # Needs: scripts/toolchain.sh etcd kube kwok (binaries), kubectl, openssl.
 set -euo pipefail
 
@@ -38,6 +42,11 @@ COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok loca
 # Simulated nodes are cheap: the benchmark's scale mode asks for hundreds.
 # A running cluster keeps the count it was started with (status, health checks).
 NODE_COUNT="${ISTIO_MESH_CLUSTER_NODES:-$(cat "$CLUSTER_DIR/node-count" 2>/dev/null || echo 3)}"
+STANDIN_MODE="${ISTIO_MESH_CLUSTER_STANDINS:-$(cat "$CLUSTER_DIR/standin-mode" 2>/dev/null || echo annotated)}"
+case "$STANDIN_MODE" in
+  annotated | all | off) ;;
+  *) echo "cluster: ISTIO_MESH_CLUSTER_STANDINS=$STANDIN_MODE is not a stand-in mode (allowed: annotated, all, off)" >&2; exit 2 ;;
+esac
 [[ "$NODE_COUNT" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "cluster: ISTIO_MESH_CLUSTER_NODES=$NODE_COUNT is not a node count from 1 to 9999" >&2; exit 2; }
 NODES=()
 for ((i = 0; i < NODE_COUNT; i++)); do NODES+=("kwok-node-$i"); done
@@ -253,6 +262,8 @@ cmd_up() {
   mkdir -p "$CLUSTER_DIR"/{pids,logs,kwok}
   touch "$MARKER"
   echo "$NODE_COUNT" >"$CLUSTER_DIR/node-count"
+  # Read by local-istiod on every pass: writing another mode here takes effect within a second.
+  echo "$STANDIN_MODE" >"$CLUSTER_DIR/standin-mode"
   # A failed `up` stops what it started but keeps the folder, for its logs; the
   # next `up` (or `down`) clears it.
   trap up_failed EXIT
@@ -355,8 +366,11 @@ EOS
   for src in "$PROJECT_DIR"/scripts/local-istiod*.ts "$PROJECT_DIR"/scripts/local-lb*.ts; do
     [[ "$runner" -nt "$src" ]] || { (cd "$PROJECT_DIR" && npm run --silent build) >&2; break; }
   done
+  # The stand-in binary is optional (scripts/toolchain.sh standin); without it,
+  # pods that ask for a stand-in are listed as waiting for it by `status`.
   start local-istiod node "$runner" \
-    --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery"
+    --cluster-dir "$CLUSTER_DIR/" --pilot-discovery "$TOOLCHAIN_BIN/pilot-discovery" \
+    --standin "$TOOLCHAIN_BIN/istio-standin"
   wait_until "the egress proxy" 60 test -S "$CLUSTER_DIR/egress.sock"
   # No cloud gives LoadBalancer Services an address here, and the provider waits
   # for one: local-lb writes one from 127.0.240.0/24 into their status
@@ -374,11 +388,12 @@ EOS
   awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "cluster: up in %.1fs\n", b - a }' >&2
 }
 
-# local-istiod stops its istiod processes itself; any it could not (it was
-# killed) are still recorded in pids/istiod-*, and stopped here by pid.
+# local-istiod stops its istiod and stand-in processes itself; any it could not
+# (it was killed) are still recorded in pids/istiod-* and pids/standin-*, and
+# stopped here by pid.
 stop_istiods() {
   local f
-  for f in "$CLUSTER_DIR"/pids/istiod-*; do
+  for f in "$CLUSTER_DIR"/pids/standin-* "$CLUSTER_DIR"/pids/istiod-*; do
     [[ -e "$f" ]] && stop "${f##*/}"
   done
   return 0
@@ -450,6 +465,7 @@ cmd_status() {
     kc get nodes -o wide || ok=1
     nodes_ready || { echo "not all ${#NODES[@]} nodes are Ready"; ok=1; }
     istiod_status || ok=1
+    standin_status || ok=1
   else
     echo "API server: not ready"; ok=1
   fi
@@ -480,6 +496,37 @@ istiod_status() {
   done
   ((count > 0)) || echo "istiod: none (no istiod Deployment in the cluster)"
   return "$ok"
+}
+
+# One line per proxy stand-in (docs/proxy-standin.md): its pod, process, the
+# istiod it talks to, its phase (synced once istiod's first complete
+# configuration arrived), its certificate's identity and what it holds.
+standin_status() {
+  echo "stand-ins: mode $(cat "$CLUSTER_DIR/standin-mode" 2>/dev/null || echo annotated)"
+  # One node process for all of them: the `all` mode runs hundreds.
+  node -e '
+    const fs = require("fs");
+    const path = require("path");
+    const dir = process.argv[1];
+    const keys = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
+    let ok = true, count = 0;
+    for (const key of keys) {
+      const sup = read(path.join(dir, key, "supervisor.json"));
+      if (!sup) continue;
+      count++;
+      const st = read(path.join(dir, key, "state.json")) || {};
+      const alive = sup.pid !== null && (() => { try { process.kill(sup.pid, 0); return true; } catch { return false; } })();
+      const what = sup.status !== "running" ? `${sup.status.toUpperCase()}: ${sup.reason}`
+        : !alive ? "NOT RUNNING"
+        : st.phase === "synced" ? `synced  ${st.certificate.spiffe}  ` +
+            Object.entries(st.resources || {}).map(([k, v]) => `${k.toLowerCase()}=${v}`).join(" ")
+        : `${(st.phase || "starting").toUpperCase()}${st.error ? ": " + st.error : ""}`;
+      console.log(`standin ${sup.namespace}/${sup.pod}  pid ${sup.pid ?? "-"}  istiod ${sup.istiod ?? "-"}  restarts ${sup.restarts}  ${what}`);
+      if (!(sup.status === "running" && alive && st.phase !== "failed")) ok = false;
+    }
+    if (count === 0) console.log("stand-ins: none");
+    process.exit(ok ? 0 : 1);' "$CLUSTER_DIR/standins"
 }
 
 case "${1:-}" in

@@ -14,26 +14,42 @@ export PULUMI_DISABLE_REGISTRY_RESOLVE=true
 # A file backend inside the project (git-ignored) unless the user picked one.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PROJECT_DIR/.pulumi-state}"
 
-# use_stack_passphrase STACK: the local cluster's stacks (local, and the tests' and
-# benchmarks' own) are encrypted with the empty passphrase. Any other stack must
-# bring its own passphrase (or use another secrets provider): a script must never
-# encrypt a real environment's secrets, such as the Grafana password, with an
-# empty one. Returns non-zero, with the fix, when that is missing.
+# stack_declares_local STACK: the stack file Pulumi.STACK.yaml declares the stack
+# local (`istio-mesh:environment: local`, as `pulumi config set` writes it), which
+# only the local cluster's stacks do. Nothing else counts: not the stack's name.
+stack_declares_local() {
+  local file="$PROJECT_DIR/Pulumi.$1.yaml"
+  [[ -f "$file" ]] && grep -Eq '^  istio-mesh:environment: *("local"|'"'"'local'"'"'|local) *(#.*)?$' "$file"
+}
+
+# use_stack_passphrase STACK: a stack that declares itself local (stack_declares_local)
+# is encrypted with the empty passphrase. Any other stack must bring its own
+# passphrase (or use another secrets provider): a script must never encrypt a real
+# environment's secrets, such as the Grafana password, with an empty one. Returns
+# non-zero, with the fix, when that is missing.
 use_stack_passphrase() {
   local stack="$1" file="$PROJECT_DIR/Pulumi.$1.yaml"
   [[ -n "${PULUMI_CONFIG_PASSPHRASE+set}" || -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]] && return 0
-  case "$stack" in
-    local | e2e* | smoke | bench | bench-scale)
-      export PULUMI_CONFIG_PASSPHRASE=""
-      return 0
-      ;;
-  esac
+  if stack_declares_local "$stack"; then
+    export PULUMI_CONFIG_PASSPHRASE=""
+    return 0
+  fi
   # A stack with a KMS or vault secrets provider needs no passphrase.
   if [[ -f "$file" ]] && grep -Eq '^secretsprovider: *[a-z]' "$file" && ! grep -Eq '^secretsprovider: *passphrase' "$file"; then
     return 0
   fi
-  echo "istio-mesh: stack $stack: no secrets passphrase; set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or give the stack a secrets provider (pulumi stack change-secrets-provider). Only the local cluster's stacks use the empty passphrase." >&2
+  echo "istio-mesh: stack $stack: no secrets passphrase; set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or give the stack a secrets provider (pulumi stack change-secrets-provider). Only stacks whose Pulumi.$stack.yaml declares istio-mesh:environment: local use the empty passphrase." >&2
   return 1
+}
+
+# use_local_passphrase: for scripts that create only stacks they declare local
+# themselves, before those stacks (or their files) exist: the test suites (their
+# harness writes istio-mesh:environment: local into every stack it creates) and the
+# benchmarks (their stacks copy Pulumi.local.yaml). The empty passphrase, unless
+# one is set.
+use_local_passphrase() {
+  [[ -n "${PULUMI_CONFIG_PASSPHRASE+set}" || -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]] && return 0
+  export PULUMI_CONFIG_PASSPHRASE=""
 }
 mkdir -p "$PROJECT_DIR/.pulumi-state"
 

@@ -126,3 +126,123 @@ export function connectResponse(status: number, reason: string): string {
 }
 
 export const CONNECT_REFUSED = connectResponse(403, "Forbidden: only istiod on the local cluster is reachable");
+
+// ------------------------------------------------------------ proxy stand-ins
+
+/** The annotation by which an injected pod asks the local cluster for a proxy stand-in. */
+export const STANDIN_ANNOTATION = "istio-mesh.dev/proxy-standin";
+
+/**
+ * Which injected pods get a stand-in (docs/proxy-standin.md): `annotated` (the
+ * default) those annotated `istio-mesh.dev/proxy-standin: "true"`, `all` every
+ * pod with an istio-proxy container, `off` none.
+ */
+export type StandinMode = "annotated" | "all" | "off";
+
+export const STANDIN_MODES: readonly StandinMode[] = ["annotated", "all", "off"];
+
+/** The mode named by the cluster setting, or an error naming the setting, the value and what is allowed. */
+export function parseStandinMode(value: string | undefined, setting: string): StandinMode {
+    const v = (value ?? "").trim() || "annotated";
+    if ((STANDIN_MODES as readonly string[]).includes(v)) return v as StandinMode;
+    throw new Error(`${setting}: '${v}' is not a stand-in mode (allowed: ${STANDIN_MODES.join(", ")})`);
+}
+
+/** The parts of a pod the stand-in supervisor reads. */
+export interface ProxyPodObject {
+    metadata: {
+        name: string;
+        namespace: string;
+        uid?: string;
+        annotations?: Record<string, string>;
+        deletionTimestamp?: string;
+    };
+    spec?: {
+        containers?: ProxyContainer[];
+        initContainers?: (ProxyContainer & { restartPolicy?: string })[];
+    };
+    status?: { phase?: string; podIP?: string };
+}
+
+interface ProxyContainer {
+    name: string;
+    env?: { name: string; value?: string }[];
+}
+
+function proxyContainerOf(pod: ProxyPodObject): ProxyContainer | undefined {
+    return (
+        pod.spec?.containers?.find((c) => c.name === "istio-proxy") ??
+        pod.spec?.initContainers?.find((c) => c.name === "istio-proxy" && c.restartPolicy === "Always")
+    );
+}
+
+/** Whether a pod gets a stand-in now: it has a proxy, an IP, runs, is not going away, and the mode selects it. */
+export function wantsStandin(pod: ProxyPodObject, mode: StandinMode): boolean {
+    if (mode === "off" || !proxyContainerOf(pod)) return false;
+    if (!pod.status?.podIP || pod.status.phase !== "Running" || pod.metadata.deletionTimestamp) return false;
+    return mode === "all" || pod.metadata.annotations?.[STANDIN_ANNOTATION] === "true";
+}
+
+/**
+ * The istiod a pod's proxy names, as `host:port`: `discoveryAddress` of the
+ * PROXY_CONFIG the injector wrote (sidecars, gateways), ztunnel's XDS_ADDRESS,
+ * else the mesh default.
+ */
+export function discoveryAddressOf(pod: ProxyPodObject): string {
+    const env = proxyContainerOf(pod)?.env ?? [];
+    const value = (name: string) => env.find((e) => e.name === name)?.value;
+    const proxyConfig = value("PROXY_CONFIG");
+    if (proxyConfig) {
+        try {
+            const addr = (JSON.parse(proxyConfig) as { discoveryAddress?: string }).discoveryAddress;
+            if (addr) return addr;
+        } catch {
+            // Not JSON: the injector writes JSON, a hand-made pod may not; the mesh default applies, as in pilot-agent.
+        }
+    }
+    return value("XDS_ADDRESS") ?? "istiod.istio-system.svc:15012";
+}
+
+/** The Service a `host:port` discovery address names: `<name>.<namespace>.svc[.<domain>]:<port>`. */
+export function serviceOfAddress(address: string): { name: string; namespace: string; port: number } | undefined {
+    const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?:(\d+)$/.exec(address);
+    return m ? { name: m[1], namespace: m[2], port: Number(m[4]) } : undefined;
+}
+
+/** Whether a Service selector selects pods with these labels (an empty selector selects nothing, as for Endpoints). */
+export function selects(
+    selector: Record<string, string> | undefined,
+    labels: Record<string, string> | undefined,
+): boolean {
+    const entries = Object.entries(selector ?? {});
+    return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
+}
+
+/** A file-name-safe key for one pod's stand-in. */
+export function standinKey(pod: { metadata: { namespace: string; name: string } }): string {
+    return `${pod.metadata.namespace}.${pod.metadata.name}`;
+}
+
+/** The stand-in's command line: loopback istiod only, files under its own folder. */
+export function standinArgs(opts: {
+    pod: { metadata: { namespace: string; name: string } };
+    kubeconfig: string;
+    xdsPort: number;
+    dir: string;
+}): string[] {
+    return [
+        "run",
+        "--kubeconfig",
+        opts.kubeconfig,
+        "--pod",
+        `${opts.pod.metadata.namespace}/${opts.pod.metadata.name}`,
+        "--xds-address",
+        `127.0.0.1:${opts.xdsPort}`,
+        "--work-dir",
+        `${opts.dir}/work`,
+        "--dump",
+        `${opts.dir}/config_dump.json`,
+        "--state",
+        `${opts.dir}/state.json`,
+    ];
+}

@@ -15,10 +15,19 @@
 //    local process; every other address is refused with 403, so no packet the
 //    API server sends into the "cluster" leaves the machine.
 //
-// Started and stopped by scripts/cluster.sh; its pid and each istiod's pid are
-// recorded in <cluster>/pids, its state per istiod in <cluster>/istiod/.
+//  - proxy stand-ins: for injected pods that ask for one (annotation
+//    `istio-mesh.dev/proxy-standin: "true"`), or for every injected pod when
+//    the cluster's stand-in mode is `all` (<cluster>/standin-mode, set from
+//    ISTIO_MESH_CLUSTER_STANDINS by cluster.sh), it runs one `istio-standin`
+//    (docs/proxy-standin.md) against the local istiod the pod names, restarted
+//    when the pod is replaced or that istiod moves, stopped when the pod goes.
+//    A stand-in dials only that istiod's loopback port, never the pod's IP.
 //
-// Usage: node local-istiod.js --cluster-dir DIR --pilot-discovery BIN
+// Started and stopped by scripts/cluster.sh; its pid and each istiod's and
+// stand-in's pid are recorded in <cluster>/pids, its state per istiod in
+// <cluster>/istiod/, per stand-in in <cluster>/standins/.
+//
+// Usage: node local-istiod.js --cluster-dir DIR --pilot-discovery BIN [--standin BIN]
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -38,8 +47,18 @@ import {
     injectorConfigMapName,
     DeploymentObject,
     PodObject,
+    discoveryAddressOf,
+    parseStandinMode,
+    ProxyPodObject,
+    selects,
+    serviceOfAddress,
+    standinArgs,
+    standinKey,
+    StandinMode,
+    wantsStandin,
 } from "./local-istiod-lib";
 import { labelSelector } from "../components/verify";
+import { materializeCacerts } from "./local-istiod-cacerts";
 
 const POLL_MS = 1000;
 /** How long a webhook call may wait for a just-started istiod to listen (kwok marks its pod Ready first). */
@@ -61,6 +80,10 @@ function arg(name: string): string {
 
 const clusterDir = path.resolve(arg("cluster-dir"));
 const pilotDiscovery = arg("pilot-discovery");
+const standinBinary = (() => {
+    const i = process.argv.indexOf("--standin");
+    return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 const pki = path.join(clusterDir, "pki");
 const apiServer = new URL(
     /server:\s*(\S+)/.exec(fs.readFileSync(path.join(clusterDir, "kubeconfig"), "utf8"))?.[1] ?? "",
@@ -188,6 +211,9 @@ async function start(key: string, d: DeploymentObject): Promise<void> {
     // so with none present it reads mesh config and injector templates from the cluster.
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
+    // Except Istio's plug-in CA: the cacerts Secret, where the istiod pod mounts it.
+    const cacerts = await materializeCacerts(d, work, getSecret);
+    if (cacerts.length > 0) log(`istiod ${key}: cacerts Secret at ./etc/cacerts (${cacerts.join(", ")})`);
     const ports: IstiodPorts = {
         http: await freePort(),
         https: await freePort(),
@@ -282,6 +308,24 @@ async function refreshPodIps(r: Running): Promise<void> {
     r.podIps = new Set(res.body.items.map((p) => p.status?.podIP).filter((ip): ip is string => !!ip));
 }
 
+/** A Secret, undefined when it does not exist; any other answer is an error (it says nothing about the Secret). */
+async function getSecret(namespace: string, name: string): Promise<{ data?: Record<string, string> } | undefined> {
+    const res = await apiGet<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200 || !res.body) throw new Error(`GET Secret ${namespace}/${name}: HTTP ${res.status}`);
+    return res.body;
+}
+
+/** The kubelet updates a mounted Secret in place: so does this, for a running istiod's cacerts. */
+async function refreshCacerts(r: Running): Promise<void> {
+    try {
+        const changed = await materializeCacerts(r.deployment, path.join(stateDir(r.key), "work"), getSecret);
+        if (changed.length > 0) log(`istiod ${r.key}: cacerts Secret changed at ./etc/cacerts (${changed.join(", ")})`);
+    } catch (err) {
+        log(`istiod ${r.key}: cacerts: ${String(err)}`);
+    }
+}
+
 /** One pass: bring the local processes in line with the istiod Deployments in the cluster. */
 async function reconcile(): Promise<void> {
     const res = await apiGet<{ items: DeploymentObject[] }>("/apis/apps/v1/deployments?labelSelector=app%3Distiod");
@@ -298,6 +342,7 @@ async function reconcile(): Promise<void> {
             } else {
                 r.deployment = d;
                 await refreshPodIps(r);
+                await refreshCacerts(r);
                 continue;
             }
         }
@@ -319,6 +364,221 @@ async function reconcile(): Promise<void> {
             await stop(r, "its Deployment is gone");
             fs.rmSync(stateDir(r.key), { recursive: true, force: true });
         }
+    }
+}
+
+// ------------------------------------------------------------ proxy stand-ins
+
+interface Standin {
+    key: string;
+    namespace: string;
+    pod: string;
+    uid: string;
+    istiod: string;
+    xdsPort: number;
+    child: ChildProcess;
+    startedAt: number;
+    restarts: number;
+    stopping: boolean;
+}
+
+const standins = new Map<string, Standin>();
+/** Stand-ins that exited on their own: when they may start again, and how often they have (for that pod UID). */
+const standinBackoff = new Map<string, { until: number; restarts: number; uid: string }>();
+
+/** How often the stand-in of this pod (this UID, not an earlier pod of the same name) has been restarted. */
+function restartsOf(key: string, uid: string | undefined): number {
+    const b = standinBackoff.get(key);
+    return b && b.uid === (uid ?? "") ? b.restarts : 0;
+}
+const STANDIN_MODE_FILE = path.join(clusterDir, "standin-mode");
+let lastModeError = "";
+
+function standinDir(key: string): string {
+    return path.join(clusterDir, "standins", key);
+}
+
+/** What the supervisor knows of one stand-in; the stand-in writes its own state.json beside it. */
+function writeStandinSupervision(
+    key: string,
+    pod: ProxyPodObject,
+    fields: { status: "running" | "waiting" | "restarting"; reason?: string; s?: Standin },
+): void {
+    fs.mkdirSync(standinDir(key), { recursive: true });
+    const s = fields.s;
+    const doc = {
+        namespace: pod.metadata.namespace,
+        pod: pod.metadata.name,
+        uid: pod.metadata.uid,
+        status: fields.status,
+        reason: fields.reason ?? null,
+        pid: s?.child.pid ?? null,
+        istiod: s?.istiod ?? null,
+        xdsAddress: s ? `127.0.0.1:${s.xdsPort}` : null,
+        startedAt: s ? new Date(s.startedAt).toISOString() : null,
+        restarts: s?.restarts ?? restartsOf(key, pod.metadata.uid),
+    };
+    fs.writeFileSync(path.join(standinDir(key), "supervisor.json"), JSON.stringify(doc, null, 2));
+}
+
+function readStandinMode(): StandinMode | undefined {
+    const value = fs.existsSync(STANDIN_MODE_FILE) ? fs.readFileSync(STANDIN_MODE_FILE, "utf8") : undefined;
+    try {
+        const mode = parseStandinMode(value, `ISTIO_MESH_CLUSTER_STANDINS (${STANDIN_MODE_FILE})`);
+        lastModeError = "";
+        return mode;
+    } catch (err) {
+        // A bad mode changes nothing (neither starts nor stops stand-ins); said once.
+        if (String(err) !== lastModeError) log(`stand-ins: ${String(err)}`);
+        lastModeError = String(err);
+        return undefined;
+    }
+}
+
+/** The running, ready local istiod behind the Service a pod's proxy names, or why there is none. */
+async function istiodFor(
+    pod: ProxyPodObject,
+    services: Map<string, { spec?: { selector?: Record<string, string> } } | undefined>,
+): Promise<{ r: Running } | { reason: string }> {
+    const address = discoveryAddressOf(pod);
+    const svc = serviceOfAddress(address);
+    if (!svc || svc.port !== 15012)
+        return { reason: `discovery address ${address} is not <service>.<namespace>.svc:15012` };
+    const svcKey = `${svc.namespace}/${svc.name}`;
+    if (!services.has(svcKey)) {
+        const res = await apiGet<{ spec?: { selector?: Record<string, string> } }>(
+            `/api/v1/namespaces/${svc.namespace}/services/${svc.name}`,
+        );
+        services.set(svcKey, res.status === 200 ? res.body : undefined);
+    }
+    const service = services.get(svcKey);
+    if (!service) return { reason: `Service ${svcKey} (from discovery address ${address}) not found` };
+    for (const r of running.values()) {
+        if (r.stopping || !r.readyAt || r.deployment.metadata.namespace !== svc.namespace) continue;
+        if (selects(service.spec?.selector, r.deployment.spec.template.metadata?.labels)) return { r };
+    }
+    return { reason: `no ready local istiod behind Service ${svcKey}` };
+}
+
+function startStandin(key: string, pod: ProxyPodObject, r: Running): void {
+    const dir = standinDir(key);
+    fs.mkdirSync(dir, { recursive: true });
+    // A fresh state file: the previous run's phase must not be read as this one's.
+    fs.rmSync(path.join(dir, "state.json"), { force: true });
+    const args = standinArgs({
+        pod,
+        kubeconfig: path.join(clusterDir, "kubeconfig"),
+        xdsPort: r.ports.secureGrpc,
+        dir,
+    });
+    const out = fs.openSync(path.join(clusterDir, "logs", `standin-${key}.log`), "a");
+    const child = spawn(standinBinary as string, args, {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ["ignore", out, out],
+    });
+    fs.closeSync(out);
+    const s: Standin = {
+        key,
+        namespace: pod.metadata.namespace,
+        pod: pod.metadata.name,
+        uid: pod.metadata.uid ?? "",
+        istiod: r.key,
+        xdsPort: r.ports.secureGrpc,
+        child,
+        startedAt: Date.now(),
+        restarts: restartsOf(key, pod.metadata.uid),
+        stopping: false,
+    };
+    standins.set(key, s);
+    fs.writeFileSync(path.join(clusterDir, "pids", `standin-${key}`), `${child.pid}\n`);
+    writeStandinSupervision(key, pod, { status: "running", s });
+    log(`started stand-in ${key} (pod uid ${s.uid}, istiod ${r.key} on 127.0.0.1:${s.xdsPort}, pid ${child.pid})`);
+    child.on("exit", (code, signal) => {
+        fs.rmSync(path.join(clusterDir, "pids", `standin-${key}`), { force: true });
+        if (standins.get(key) === s) standins.delete(key);
+        if (!s.stopping) {
+            log(`stand-in ${key} exited unexpectedly (code ${code}, signal ${signal}); restarting in 5s`);
+            standinBackoff.set(key, { until: Date.now() + 5000, restarts: s.restarts + 1, uid: s.uid });
+            writeStandinSupervision(key, pod, {
+                status: "restarting",
+                reason: `exited with code ${code}, signal ${signal}`,
+            });
+        }
+    });
+}
+
+function stopStandin(s: Standin, why: string): Promise<void> {
+    s.stopping = true;
+    log(`stopping stand-in ${s.key}: ${why}`);
+    return new Promise((resolve) => {
+        const done = () => {
+            if (standins.get(s.key) === s) standins.delete(s.key);
+            resolve();
+        };
+        if (s.child.exitCode !== null || s.child.signalCode !== null) return done();
+        const timer = setTimeout(() => s.child.kill("SIGKILL"), 5000);
+        s.child.once("exit", () => {
+            clearTimeout(timer);
+            done();
+        });
+        s.child.kill("SIGTERM");
+    });
+}
+
+/** One pass: a stand-in for every pod the mode selects, each against the istiod its pod names. */
+async function reconcileStandins(): Promise<void> {
+    const mode = readStandinMode();
+    if (!mode) return;
+    const res = await apiGet<{ items: ProxyPodObject[] }>("/api/v1/pods");
+    // An API server that does not answer says nothing about pods: change nothing.
+    if (res.status !== 200 || !res.body) return;
+    const wanted = new Map<string, ProxyPodObject>();
+    for (const pod of res.body.items) if (wantsStandin(pod, mode)) wanted.set(standinKey(pod), pod);
+    for (const s of [...standins.values()]) {
+        if (s.stopping) continue;
+        const pod = wanted.get(s.key);
+        if (!pod) {
+            await stopStandin(s, "its pod is gone, not running or no longer selected");
+            fs.rmSync(standinDir(s.key), { recursive: true, force: true });
+        } else if ((pod.metadata.uid ?? "") !== s.uid) {
+            await stopStandin(s, `its pod was replaced (uid ${s.uid} -> ${pod.metadata.uid})`);
+        }
+    }
+    // Folders of stand-ins that are neither running nor wanted (their pod went while they were backing off).
+    for (const key of fs.existsSync(path.join(clusterDir, "standins"))
+        ? fs.readdirSync(path.join(clusterDir, "standins"))
+        : []) {
+        if (!wanted.has(key) && !standins.has(key)) {
+            fs.rmSync(standinDir(key), { recursive: true, force: true });
+            standinBackoff.delete(key);
+        }
+    }
+    const services = new Map<string, { spec?: { selector?: Record<string, string> } } | undefined>();
+    for (const [key, pod] of wanted) {
+        const target = await istiodFor(pod, services);
+        const s = standins.get(key);
+        if (s && !s.stopping) {
+            if ("r" in target && target.r.ports.secureGrpc !== s.xdsPort) {
+                await stopStandin(s, `the istiod it talks to now listens on 127.0.0.1:${target.r.ports.secureGrpc}`);
+            } else {
+                continue;
+            }
+        }
+        const backoff = standinBackoff.get(key);
+        if (backoff && backoff.uid === (pod.metadata.uid ?? "") && backoff.until > Date.now()) continue;
+        if (!("r" in target)) {
+            writeStandinSupervision(key, pod, { status: "waiting", reason: target.reason });
+            continue;
+        }
+        if (!standinBinary || !fs.existsSync(standinBinary)) {
+            writeStandinSupervision(key, pod, {
+                status: "waiting",
+                reason: `no stand-in binary at ${standinBinary ?? "(none given)"}; run: scripts/toolchain.sh standin`,
+            });
+            continue;
+        }
+        startStandin(key, pod, target.r);
     }
 }
 
@@ -412,6 +672,7 @@ async function main(): Promise<void> {
         shuttingDown = true;
         log(`${signal}: stopping every istiod`);
         server.close();
+        await Promise.all([...standins.values()].map((s) => stopStandin(s, "the local cluster is stopping")));
         await Promise.all([...running.values()].map((r) => stop(r, "the local cluster is stopping")));
         process.exit(0);
     };
@@ -424,6 +685,11 @@ async function main(): Promise<void> {
             await reconcile();
         } catch (err) {
             log(`reconcile: ${String(err)}`);
+        }
+        try {
+            await reconcileStandins();
+        } catch (err) {
+            log(`stand-ins: ${String(err)}`);
         }
         await sleep(POLL_MS);
     }

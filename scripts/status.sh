@@ -2,6 +2,8 @@
 # What is installed, at which versions, and is it ready: compares the stack's
 # outputs with the cluster. Exits non-zero when anything is missing or not ready.
 # Usage: scripts/status.sh [--stack NAME] [--kubeconfig FILE]
+# The stack's kubernetes:kubeconfig, when it holds contents, reaches kubectl through a
+# file only this user can read (KUBECONFIG), never through a command line.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh

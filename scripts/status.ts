@@ -1,9 +1,14 @@
 // `npm run status`: what the stack installed, at which versions, and whether it is
 // ready, read from the stack's outputs and checked against the cluster.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { KubeObject, WorkloadObject } from "../components/kube";
+import { kubeconfigSetting } from "../components/kubeconfig";
 import type { ComponentVersion } from "../components/mesh";
 import type { PodObject } from "../components/migration";
+import { dataPlaneLine, SyncStatus, SynczResult } from "./dataplane-status";
 import { revisionReport, RevisionReportInput } from "../components/revisionReport";
 import {
     assessInstallation,
@@ -20,14 +25,58 @@ function flag(name: string): string | undefined {
 }
 
 const stack = flag("stack") ?? "local";
-const kubeconfigArgs = (() => {
-    const file = flag("kubeconfig");
-    return file ? ["--kubeconfig", file] : [];
-})();
+/** kubectl's cluster settings: flags that name no secret; the kubeconfig itself travels in KUBECONFIG. */
+const kubectlArgs: string[] = [];
+const kubectlEnv: NodeJS.ProcessEnv = { ...process.env };
+
+/** A stack setting, or undefined when it is not set. */
+function stackConfig(key: string): string | undefined {
+    try {
+        return execFileSync("pulumi", ["config", "get", key, "--stack", stack], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        }).replace(/\n$/, "");
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Points kubectl at the cluster the stack's provider uses: --kubeconfig FILE when
+ * given, else the stack's kubernetes:kubeconfig (a file that exists, or contents,
+ * decided as the provider decides it), context and cluster. Contents go to a file
+ * only this user can read, removed on exit, never to a command line (where `ps`
+ * and CI logs show them).
+ */
+function useStackCluster(): void {
+    const given = flag("kubeconfig");
+    if (given) {
+        kubectlEnv.KUBECONFIG = path.resolve(given);
+        return;
+    }
+    const value = stackConfig("kubernetes:kubeconfig");
+    if (value) {
+        const setting = kubeconfigSetting(value, process.cwd());
+        if ("file" in setting) {
+            kubectlEnv.KUBECONFIG = setting.file;
+        } else {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-status-"));
+            process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+            const file = path.join(dir, "kubeconfig");
+            fs.writeFileSync(file, setting.contents, { mode: 0o600 });
+            kubectlEnv.KUBECONFIG = file;
+        }
+    }
+    const context = stackConfig("kubernetes:context");
+    if (context) kubectlArgs.push("--context", context);
+    const cluster = stackConfig("kubernetes:cluster");
+    if (cluster) kubectlArgs.push("--cluster", cluster);
+}
 
 function kubectlItems<T>(...args: string[]): T[] {
-    const out = execFileSync("kubectl", [...kubeconfigArgs, "get", ...args, "-o", "json"], {
+    const out = execFileSync("kubectl", [...kubectlArgs, "get", ...args, "-o", "json"], {
         encoding: "utf8",
+        env: kubectlEnv,
         maxBuffer: 256 * 1024 * 1024,
     });
     return (JSON.parse(out) as { items: T[] }).items;
@@ -44,13 +93,13 @@ function probeIstiod(deployment: WorkloadObject): ReadyProbe {
             execFileSync(
                 "kubectl",
                 [
-                    ...kubeconfigArgs,
+                    ...kubectlArgs,
                     "get",
                     "--request-timeout=10s",
                     "--raw",
                     `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:8080/proxy/ready`,
                 ],
-                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+                { encoding: "utf8", env: kubectlEnv, stdio: ["ignore", "pipe", "pipe"] },
             );
             probe.answered++;
         } catch (e) {
@@ -58,6 +107,38 @@ function probeIstiod(deployment: WorkloadObject): ReadyProbe {
         }
     }
     return probe;
+}
+
+/**
+ * Asks every pod of an istiod Deployment for /debug/syncz through the API
+ * server's pod proxy (RBAC: pods/proxy): the proxies connected to it and what
+ * they acknowledged. istiod answers its debug endpoints unauthenticated only to
+ * loopback callers (the local cluster's egress proxy is one); elsewhere it
+ * answers 401, which the line reports.
+ */
+function istiodSyncz(deployment: WorkloadObject): SynczResult[] {
+    const namespace = deployment.metadata.namespace ?? "default";
+    const selector = labelSelector(deployment.spec?.selector?.matchLabels);
+    const pods = kubectlItems<{ metadata: { name: string } }>("pods", "-n", namespace, "-l", selector);
+    return pods.map((pod) => {
+        try {
+            const out = execFileSync(
+                "kubectl",
+                [
+                    ...kubectlArgs,
+                    "get",
+                    "--request-timeout=10s",
+                    "--raw",
+                    `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:15014/proxy/debug/syncz`,
+                ],
+                { encoding: "utf8", env: kubectlEnv, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 },
+            );
+            return { pod: pod.metadata.name, syncz: JSON.parse(out) as SyncStatus[] };
+        } catch (e) {
+            const reason = String((e as { stderr?: string }).stderr || e).trim();
+            return { pod: pod.metadata.name, error: reason.split("\n")[0] };
+        }
+    });
 }
 
 function main(): number {
@@ -75,17 +156,7 @@ function main(): number {
         console.error(`stack ${stack} has no installation (no 'components' output): run pulumi up first`);
         return 2;
     }
-    const kubeconfig = (() => {
-        if (kubeconfigArgs.length > 0) return;
-        try {
-            return execFileSync("pulumi", ["config", "get", "kubernetes:kubeconfig", "--stack", stack], {
-                encoding: "utf8",
-            }).trim();
-        } catch {
-            return undefined;
-        }
-    })();
-    if (kubeconfig) kubeconfigArgs.push("--kubeconfig", kubeconfig);
+    useStackCluster();
     const workloads = [
         ...kubectlItems<WorkloadObject>("deployments", "--all-namespaces"),
         ...kubectlItems<WorkloadObject>("daemonsets", "--all-namespaces"),
@@ -115,6 +186,21 @@ function main(): number {
             replicaSets: kubectlItems<KubeObject>("replicasets", "--all-namespaces"),
         });
         console.log(report.lines.join("\n"));
+    }
+    // Per control plane: the proxies connected to it and whether they applied what it sent.
+    for (const c of outputs.components) {
+        const deployment =
+            c.chart === "istiod" &&
+            workloads.find(
+                (w) =>
+                    w.kind === "Deployment" &&
+                    w.metadata.name === c.workload?.name &&
+                    w.metadata.namespace === c.namespace,
+            );
+        if (!deployment) continue;
+        // The istiod chart selects its pods by revision.
+        const revision = deployment.spec?.selector?.matchLabels?.["istio.io/rev"] ?? "default";
+        console.log(dataPlaneLine(revision, istiodSyncz(deployment)));
     }
     const bad = rows.filter((r) => !r.ok).length;
     console.log(bad === 0 ? "installation verified: every component is ready" : `${bad} component(s) not ready`);

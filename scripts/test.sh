@@ -14,8 +14,8 @@ export ISTIO_MESH_CLUSTER_DIR="${ISTIO_MESH_TEST_CLUSTER_DIR:-$here/../.cluster-
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$PROJECT_DIR"
-# The suites create only the local cluster's stacks (e2e, smoke): the empty passphrase.
-use_stack_passphrase e2e
+# The suites create only stacks they declare local (harness.ts, freshStack): the empty passphrase.
+use_local_passphrase
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 # The end-to-end tests run the program as users do: built to bin/ (npm ci builds it too).
 npm run --silent build

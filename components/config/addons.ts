@@ -1,12 +1,12 @@
 // `addons`: which observability addons run, and how their UIs are reached.
 import { isIP } from "net";
 import { ADDONS, Addon, EXPOSURE_MODES, ExposureMode } from "./allowed";
-import { DOMAIN, GATEWAY_NAME, readName, SECRET_NAME } from "./names";
+import { DOMAIN, GATEWAY_NAME, NAMESPACE_NAME, readListedName, readName, SECRET_NAME } from "./names";
 import { ParsedGateways } from "./gateways";
 import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
-import { AddonExposure } from "./types";
+import { AddonAccess, AddonExposure } from "./types";
 
-const ADDON_SETTINGS = [...ADDONS, "expose"] as const;
+const ADDON_SETTINGS = [...ADDONS, "expose", "anonymousAccess", "kialiWriteAccess", "allowFromNamespaces"] as const;
 const EXPOSE_SETTINGS = [
     "mode",
     "domain",
@@ -15,6 +15,7 @@ const EXPOSE_SETTINGS = [
     "tls",
     "sourceRanges",
     "jwt",
+    // No longer read; kept known so that a stack still setting it is told what replaced it.
     "allowUnauthenticated",
 ] as const;
 const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
@@ -48,10 +49,8 @@ export const GRAFANA_PASSWORD_MIN_LENGTH = 12;
 
 const SET_PASSWORD = `pulumi config set --secret istio-mesh:${GRAFANA_PASSWORD_KEY} <password>`;
 
-/** Addons reached from outside the cluster run with logins, unless the stack says otherwise by name. */
-export function exposureRequiresLogin(exposure: AddonExposure): boolean {
-    return exposure.mode !== "none" && !exposure.allowUnauthenticated;
-}
+/** The addons without a login of their own: exposed by host name, only a token at the gateway keeps them closed. */
+export const ADDONS_WITHOUT_LOGIN: readonly Addon[] = ["prometheus", "jaeger"];
 
 /**
  * Checks `grafanaAdminPassword` without ever showing it; true if a usable one is given.
@@ -70,6 +69,7 @@ export function readGrafanaPassword(r: Reader, v: unknown): boolean {
 export interface ParsedAddons {
     enabled: Addon[];
     exposure: AddonExposure;
+    access: AddonAccess;
     /** `enabled` is the list meant: read without problems, from a valid profile or set addon by addon. */
     known: boolean;
     /** Grafana's admin login comes from the secret `grafanaAdminPassword`. */
@@ -99,21 +99,26 @@ export function readAddons(
         domain: "",
         gateway: "istio-ingressgateway",
         nodePorts: {},
-        allowUnauthenticated: false,
         tls: { credentialName: "", insecureHttp: false },
         sourceRanges: [],
     };
+    const access = readAccess(r, raw, enabled, known);
     const grafanaAdminFromSecret = grafanaPassword && enabled.includes("grafana");
     const e = r.object("addons.expose", field(raw, "expose"), EXPOSE_SETTINGS);
-    if (!e) return { enabled, exposure, known, grafanaAdminFromSecret };
+    if (!e) return { enabled, exposure, access, known, grafanaAdminFromSecret };
 
     exposure.mode = r.oneOf("addons.expose.mode", field(e, "mode"), EXPOSURE_MODES, "an exposure mode") ?? "none";
     const modeKnown = r.valid("addons.expose.mode");
     exposure.domain = readName(r, "addons.expose.domain", field(e, "domain"), DOMAIN) ?? "";
     exposure.gateway = readName(r, "addons.expose.gateway", field(e, "gateway"), GATEWAY_NAME) ?? exposure.gateway;
 
-    exposure.allowUnauthenticated =
-        r.boolean("addons.expose.allowUnauthenticated", field(e, "allowUnauthenticated")) ?? false;
+    if (isSet(field(e, "allowUnauthenticated"))) {
+        r.invalid(
+            "addons.expose.allowUnauthenticated",
+            field(e, "allowUnauthenticated"),
+            "is no longer a setting: every addon asks for a login, exposed or not; for anonymous read-only access to addons not exposed by host name, set addons.anonymousAccess: true",
+        );
+    }
     const tls = r.object("addons.expose.tls", field(e, "tls"), TLS_SETTINGS) ?? {};
     exposure.tls.credentialName =
         readName(r, "addons.expose.tls.credentialName", field(tls, "credentialName"), SECRET_NAME) ?? "";
@@ -158,7 +163,7 @@ export function readAddons(
         }
     }
 
-    if (!modeKnown) return { enabled, exposure, known, grafanaAdminFromSecret };
+    if (!modeKnown) return { enabled, exposure, access, known, grafanaAdminFromSecret };
     for (const [setting, mode] of Object.entries(SETTING_MODE)) {
         const value = field(e, setting);
         const given = setting === "nodePorts" ? Object.keys(ports).length > 0 : isSet(value);
@@ -182,7 +187,37 @@ export function readAddons(
             "contradicts addons.expose.tls.credentialName, which serves the hosts over HTTPS and redirects HTTP; remove one of them",
         );
     }
-    return { enabled, exposure, known, grafanaAdminFromSecret };
+    return { enabled, exposure, access, known, grafanaAdminFromSecret };
+}
+
+/** Reads `anonymousAccess`, `kialiWriteAccess` and `allowFromNamespaces`: who may use the addons. */
+function readAccess(r: Reader, raw: Record<string, unknown>, enabled: Addon[], known: boolean): AddonAccess {
+    const anonymous = r.boolean("addons.anonymousAccess", field(raw, "anonymousAccess")) ?? false;
+    const kialiWrite = r.boolean("addons.kialiWriteAccess", field(raw, "kialiWriteAccess")) ?? false;
+    if (kialiWrite && known && !enabled.includes("kiali")) {
+        r.invalid(
+            "addons.kialiWriteAccess",
+            field(raw, "kialiWriteAccess"),
+            "is for addon kiali, which is off; turn it on (addons.kiali: true) or remove the setting",
+        );
+    }
+    if (anonymous && kialiWrite && enabled.includes("kiali")) {
+        r.invalid(
+            "addons.kialiWriteAccess",
+            field(raw, "kialiWriteAccess"),
+            "contradicts addons.anonymousAccess: true: every visitor could patch workloads and change Istio config through Kiali; keep Kiali read-only or give it a login (remove anonymousAccess)",
+        );
+    }
+    const fromNamespaces: string[] = [];
+    const listed = r.list("addons.allowFromNamespaces", field(raw, "allowFromNamespaces"), "namespace names") ?? [];
+    for (let i = 0; i < listed.length; i++) {
+        const key = childKey("addons.allowFromNamespaces", i);
+        const name = readListedName(r, key, listed[i], NAMESPACE_NAME);
+        if (name === undefined) continue;
+        if (fromNamespaces.includes(name)) r.invalid(key, name, "is listed twice");
+        else fromNamespaces.push(name);
+    }
+    return { anonymous, kialiWrite, fromNamespaces };
 }
 
 /** The release's addon manifests are written for istio-system and put their objects there. */
@@ -196,24 +231,41 @@ export function checkAddonNamespace(r: Reader, addons: ParsedAddons, namespace: 
 }
 
 /**
- * An exposure reaches the addons from outside the cluster, so it needs HTTPS (mode
- * host) and a Grafana login, unless the stack says otherwise by name. Asked for once
- * the exposure itself is valid: a bad mode, domain or gateway is the root cause.
+ * An exposure reaches the addons from outside the cluster, so it needs a login for
+ * every addon: Grafana's admin password, and by host name HTTPS and a token at the
+ * gateway for the addons that have no login of their own. Anonymous access never
+ * goes with a host name. Asked for once the exposure itself is valid: a bad mode,
+ * domain or gateway is the root cause.
  */
 export function checkExposureSecurity(r: Reader, addons: ParsedAddons, grafanaPassword: boolean): void {
-    const { exposure, enabled } = addons;
+    const { exposure, enabled, access } = addons;
     if (!addons.known || !r.valid("profile", "namespace", "gateways", "addons")) return;
-    if (!exposureRequiresLogin(exposure)) return;
+    if (exposure.mode === "none") return;
+    if (exposure.mode === "host" && access.anonymous) {
+        r.invalid(
+            "addons.anonymousAccess",
+            true,
+            "cannot go with addons.expose.mode host: a host name reaches the addons from the network; anonymous access is for addons reached by kubectl port-forward (mode none) or on the local cluster's node ports (mode nodePort)",
+        );
+        return;
+    }
     if (exposure.mode === "host" && exposure.tls.credentialName === "" && !exposure.tls.insecureHttp) {
         r.required(
             "addons.expose.tls.credentialName",
             "mode host serves the addons over HTTPS with this kubernetes.io/tls Secret in the ingress gateway's namespace (created by you or cert-manager, for *.<domain>), and redirects HTTP; to serve plain HTTP instead, set addons.expose.tls.insecureHttp: true",
         );
     }
-    if (enabled.includes("grafana") && !grafanaPassword && r.valid(GRAFANA_PASSWORD_KEY)) {
+    const withoutLogin = enabled.filter((a) => ADDONS_WITHOUT_LOGIN.includes(a));
+    if (exposure.mode === "host" && withoutLogin.length > 0 && exposure.jwt === undefined) {
+        r.required(
+            "addons.expose.jwt",
+            `mode host serves ${withoutLogin.join(", ")}, which ${withoutLogin.length === 1 ? "has" : "have"} no login of ${withoutLogin.length === 1 ? "its" : "their"} own: set jwt.issuer and jwt.jwksUri so the ingress gateway lets in only requests with a valid token of your issuer, or turn ${withoutLogin.length === 1 ? "it" : "them"} off (${withoutLogin.map((a) => `addons.${a}: false`).join(", ")})`,
+        );
+    }
+    if (enabled.includes("grafana") && !access.anonymous && !grafanaPassword && r.valid(GRAFANA_PASSWORD_KEY)) {
         r.required(
             GRAFANA_PASSWORD_KEY,
-            `Grafana is exposed (addons.expose.mode ${exposure.mode}) and gets an admin login instead of anonymous access: set its password as a Pulumi secret with ${SET_PASSWORD} (at least ${GRAFANA_PASSWORD_MIN_LENGTH} characters), or turn Grafana off (addons.grafana: false)`,
+            `Grafana is exposed (addons.expose.mode ${exposure.mode}) and asks for its admin login: set its password as a Pulumi secret with ${SET_PASSWORD} (at least ${GRAFANA_PASSWORD_MIN_LENGTH} characters), or turn Grafana off (addons.grafana: false)`,
         );
     }
 }

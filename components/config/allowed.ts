@@ -5,6 +5,18 @@
 export const SUPPORTED_MINORS = ["1.28", "1.29", "1.30"] as const;
 
 /**
+ * The newest patch of each supported minor that this version of the project
+ * knows (its release mirror and tests carry it). Istio numbers patches without
+ * gaps, so every patch from .0 to it is a release; a higher one does not exist
+ * yet, or is newer than this project, and is refused before any download.
+ */
+export const NEWEST_KNOWN_PATCH: Record<(typeof SUPPORTED_MINORS)[number], number> = {
+    "1.28": 10,
+    "1.29": 6,
+    "1.30": 3,
+};
+
+/**
  * Installation profiles, named after istioctl's: what each enables by default is in
  * `profileDefaults`. The Helm charts know demo, ambient and preview as `profile`
  * values; default and minimal differ only in which components are installed.
@@ -48,3 +60,11 @@ export type ExternalProtocol = (typeof EXTERNAL_PROTOCOLS)[number];
 /** The workload kinds whose pod template `sidecarRollout` can stamp. */
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/**
+ * What a stack declares itself to be (`environment`): the policy pack holds
+ * production stacks to the production rules, and the scripts give only local
+ * stacks the empty secrets passphrase.
+ */
+export const ENVIRONMENTS = ["production", "development", "local"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];

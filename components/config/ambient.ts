@@ -2,6 +2,7 @@
 // serves instead of a sidecar) and `waypoints` (a waypoint proxy per namespace,
 // declared as a Gateway API Gateway that istiod turns into a Deployment).
 import { ControlPlane } from "./controlPlane";
+import { LIMITS } from "./limits";
 import { GATEWAY_NAME, NAMESPACE_NAME, readListedName, readName, readRequiredName, SYSTEM_NAMESPACES } from "./names";
 import { childKey, field, Reader, UniqueValues } from "./reader";
 
@@ -31,7 +32,7 @@ export function readAmbientNamespaces(
     control: ControlPlane,
     injectionNamespaces: string[],
 ): string[] {
-    const list = r.list("ambientNamespaces", v, "namespace names") ?? [];
+    const list = r.list("ambientNamespaces", v, "namespace names", LIMITS.ambientNamespaces) ?? [];
     if (list.length > 0 && control.profile !== "ambient" && r.valid("profile")) {
         r.invalid(
             "ambientNamespaces",
@@ -65,7 +66,7 @@ export function readAmbientNamespaces(
 
 /** Reads `waypoints`: one per ambient namespace of this stack. */
 export function readWaypoints(r: Reader, v: unknown, ambientNamespaces: string[]): WaypointConfig[] {
-    const list = r.list("waypoints", v, `waypoints {${WAYPOINT_SETTINGS.join(", ")}}`) ?? [];
+    const list = r.list("waypoints", v, `waypoints {${WAYPOINT_SETTINGS.join(", ")}}`, LIMITS.waypoints) ?? [];
     const perNamespace = new UniqueValues<string>(r, "a namespace's istio.io/use-waypoint label names one waypoint");
     const waypoints: WaypointConfig[] = [];
     for (let i = 0; i < list.length; i++) {

@@ -1,7 +1,14 @@
 // The settings that place and identify the control plane: version, profile,
 // namespace, revision and upgrade strategy. Every other section depends on them.
 import { parseVersion, Version } from "../version";
-import { PROFILES, Profile, SUPPORTED_MINORS, UPGRADE_STRATEGIES, UpgradeStrategy } from "./allowed";
+import {
+    NEWEST_KNOWN_PATCH,
+    PROFILES,
+    Profile,
+    SUPPORTED_MINORS,
+    UPGRADE_STRATEGIES,
+    UpgradeStrategy,
+} from "./allowed";
 import { NAMESPACE_NAME, readName, refuseName, REVISION, SYSTEM_NAMESPACES } from "./names";
 import { field, isSet, Reader } from "./reader";
 
@@ -69,6 +76,16 @@ export function readVersion(r: Reader, key: string, v: unknown, required = true)
     }
     if (!(SUPPORTED_MINORS as readonly string[]).includes(`${parsed.major}.${parsed.minor}`)) {
         r.invalid(key, v, `is not a supported release; supported minors: ${SUPPORTED_MINORS.join(", ")}`);
+        return undefined;
+    }
+    const minor = `${parsed.major}.${parsed.minor}` as (typeof SUPPORTED_MINORS)[number];
+    const newest = NEWEST_KNOWN_PATCH[minor];
+    if (parsed.patch > newest) {
+        r.invalid(
+            key,
+            v,
+            `is not a known Istio release; known ${minor} releases: ${minor}.0 to ${minor}.${newest} (a newer patch needs a newer istio-mesh, which knows it)`,
+        );
         return undefined;
     }
     return parsed;

@@ -3,10 +3,10 @@
 // the stack installs the version the chosen Istio release is built against.
 import { Version } from "../version";
 import { SUPPORTED_MINORS } from "./allowed";
-import { field, Reader } from "./reader";
+import { field, isSet, Reader } from "./reader";
 import { checkLocalFiles, readSource } from "./sources";
 
-const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver"] as const;
+const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver", "deleteCrdsOnDestroy"] as const;
 
 /** The official release downloads; `{version}` is the Gateway API version, e.g. v1.5.1. */
 export const DEFAULT_GATEWAY_API_SOURCE = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}";
@@ -41,6 +41,12 @@ export interface GatewayApiSettings {
      * installed. @default false (the stack leaves them and says so in the preview)
      */
     takeOver: boolean;
+    /**
+     * Delete the stack's Gateway API CRDs, and with them every Gateway and HTTPRoute in
+     * the cluster, on destroy or when `enabled` is turned off. @default false (kept,
+     * whatever `retainCrdsOnDestroy` says: other controllers may rely on them)
+     */
+    deleteCrdsOnDestroy: boolean;
 }
 
 /** The Gateway API version Istio `version` is built against; undefined for a minor this stack does not know. */
@@ -61,11 +67,24 @@ export function readGatewayApi(
 ): GatewayApiSettings {
     const raw = r.object("gatewayApi", v, GATEWAY_API_SETTINGS) ?? {};
     const enabled = r.boolean("gatewayApi.enabled", field(raw, "enabled")) ?? true;
-    const takeOver = r.boolean("gatewayApi.takeOver", field(raw, "takeOver")) ?? false;
+    const deleteCrdsOnDestroy = r.boolean("gatewayApi.deleteCrdsOnDestroy", field(raw, "deleteCrdsOnDestroy")) ?? false;
     const apiVersion = version ? gatewayApiVersionFor(version) : undefined;
+    // Settings of CRDs the stack does not install are refused as such: the off switch
+    // is the root cause, not whatever else is wrong with them.
+    const off = !enabled && r.valid("gatewayApi.enabled");
+    for (const setting of off ? ["source", "takeOver"] : []) {
+        const value = field(raw, setting);
+        if (!isSet(value)) continue;
+        r.invalid(
+            `gatewayApi.${setting}`,
+            value,
+            "is for the Gateway API CRDs, which the stack does not install (gatewayApi.enabled: false); remove it, or turn them on",
+        );
+    }
+    const takeOver = (!off && r.boolean("gatewayApi.takeOver", field(raw, "takeOver"))) || false;
     const source = readSource(
         r,
-        { "gatewayApi.source": field(raw, "source") },
+        { "gatewayApi.source": off ? undefined : field(raw, "source") },
         "gatewayApi.source",
         DEFAULT_GATEWAY_API_SOURCE,
         apiVersion,
@@ -79,5 +98,5 @@ export function readGatewayApi(
             `a local Gateway API source holds the release's ${GATEWAY_API_MANIFEST}; {version} is replaced by ${apiVersion}, the version Istio ${version?.text ?? ""} is built against`,
         );
     }
-    return { enabled, version: apiVersion ?? "", source: source.location, takeOver };
+    return { enabled, version: apiVersion ?? "", source: source.location, takeOver, deleteCrdsOnDestroy };
 }

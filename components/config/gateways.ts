@@ -1,9 +1,10 @@
 // `gateways`: the ingress and egress gateways, their Service ports and node ports.
 import { GATEWAY_KINDS, GatewayKind, SERVICE_TYPES, ServiceType } from "./allowed";
+import { LIMITS } from "./limits";
 import { GATEWAY_NAME, NAMESPACE_NAME, PORT_NAME, readName, readRequiredName } from "./names";
 import { StackLayout, stackObjectNamed } from "./ownedNames";
 import { defaultGateway } from "./profiles";
-import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
+import { asNumber, childKey, field, isSet, Reader, UniqueValues } from "./reader";
 import { GatewayConfig, GatewayPort } from "./types";
 
 const GATEWAY_SETTINGS = [
@@ -47,7 +48,7 @@ export function readGateways(
             known: r.valid("profile"),
         };
     }
-    const list = r.list("gateways", v, `gateways {${GATEWAY_SETTINGS.join(", ")}}`) ?? [];
+    const list = r.list("gateways", v, `gateways {${GATEWAY_SETTINGS.join(", ")}}`, LIMITS.gateways) ?? [];
     const names = new UniqueValues<string>(
         r,
         "gateway names must be unique, across namespaces too, as each one also names the gateway's Pulumi resource",
@@ -132,7 +133,7 @@ function readPorts(
     serviceType: ServiceType | undefined,
     nodePorts: UniqueValues<number>,
 ): GatewayPort[] {
-    const list = r.list(key, v, `ports {${PORT_SETTINGS.join(", ")}}`) ?? [];
+    const list = r.list(key, v, `ports {${PORT_SETTINGS.join(", ")}}`, LIMITS.gatewayPorts) ?? [];
     const names = new UniqueValues<string>(r, "port names must differ within a gateway");
     const numbers = new UniqueValues<number>(r, "the ports of a Service must differ");
     const ports: GatewayPort[] = [];
@@ -155,7 +156,7 @@ function readPorts(
             ? r.integer(portKey, rawPort, 1, 65535)
             : r.required(portKey, "the Service port, a whole number from 1 to 65535");
         if (port !== undefined) numbers.claim(portKey, port, rawPort);
-        const targetPort = r.integer(childKey(pk, "targetPort"), field(p, "targetPort"), 1, 65535) ?? port;
+        const targetPort = readTargetPort(r, childKey(pk, "targetPort"), field(p, "targetPort")) ?? port;
         const nodePortKey = childKey(pk, "nodePort");
         const rawNodePort = field(p, "nodePort");
         let nodePort: number | undefined;
@@ -174,6 +175,70 @@ function readPorts(
         }
     }
     return ports;
+}
+
+/**
+ * A container port name, as Kubernetes takes it for a Service's targetPort (an
+ * IANA service name): at most 15 lowercase letters, digits and '-', at least one
+ * letter, no '-' at either end or twice in a row.
+ */
+function isContainerPortName(v: string): boolean {
+    return v.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && /[a-z]/.test(v) && !v.includes("--");
+}
+
+/** `targetPort`: the pods' port, by number or by the name of a container port (both valid in a Service). */
+function readTargetPort(r: Reader, key: string, v: unknown): number | string | undefined {
+    if (typeof v === "string" && asNumber(v) === undefined && !/^\s*-?[\d.]+\s*$/.test(v)) {
+        if (isContainerPortName(v)) return v;
+        r.invalid(
+            key,
+            v,
+            "is not a port number from 1 to 65535 or a container port name (at most 15 lowercase letters, digits and '-', with a letter, such as http)",
+        );
+        return undefined;
+    }
+    return r.integer(key, v, 1, 65535);
+}
+
+/**
+ * The ingress gateways are how traffic enters the mesh: when every one of them
+ * runs 0 replicas, nothing does. Each is named, so the message says which to scale.
+ */
+export function checkIngressReplicas(r: Reader, gateways: ParsedGateways): void {
+    const ingress = gateways.gateways.filter((g) => g.value.kind === "ingress");
+    if (!gateways.known || ingress.length === 0 || ingress.some((g) => g.value.replicas > 0)) return;
+    for (const g of ingress) {
+        r.invalid(
+            childKey(g.key, "replicas"),
+            0,
+            ingress.length === 1
+                ? `leaves ${g.value.name}, the stack's only ingress gateway, without a pod: nothing can enter the mesh; give it at least 1 replica, or remove the gateway (kind: ingress) from gateways`
+                : `leaves ${g.value.name} without a pod, and every other ingress gateway is at 0 too: nothing can enter the mesh; give one of them at least 1 replica`,
+        );
+    }
+}
+
+/**
+ * Gateways placed outside the control-plane namespace whose namespace the cluster
+ * lacks: the stack creates only its own namespace, so the gateway's release would
+ * fail halfway through an update. `exists` answers for each namespace (read from
+ * the cluster by the program before anything changes). Returns the problems.
+ */
+export function missingGatewayNamespaces(
+    gateways: Pick<GatewayConfig, "name" | "namespace">[],
+    controlNamespace: string,
+    exists: ReadonlySet<string>,
+): string[] {
+    const r = new Reader();
+    gateways.forEach((g, i) => {
+        if (g.namespace === controlNamespace || exists.has(g.namespace)) return;
+        r.invalid(
+            childKey(childKey("gateways", i), "namespace"),
+            g.namespace,
+            `does not exist in the cluster, and the stack creates only its control-plane namespace (${controlNamespace}); create it first (kubectl create namespace ${g.namespace}) or leave gateway ${g.name} in ${controlNamespace}`,
+        );
+    });
+    return r.problems;
 }
 
 /** Refuses a gateway whose name a part of the stack already uses in the gateway's namespace. */

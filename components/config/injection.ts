@@ -2,9 +2,12 @@
 // injection, each following a tag or revision) and `sidecarRollout` (workloads
 // restarted when the proxy changes).
 // Each entry becomes a Pulumi resource named after it, so a duplicate would not
-// even reach the cluster: it would stop the program with a duplicate-URN error.
+// even reach the cluster: it would stop the program with a duplicate-URN error;
+// two different workloads whose names spell the same resource name get distinct
+// ones (rolloutResourceNames).
 import { WORKLOAD_KINDS } from "./allowed";
 import { ControlPlane } from "./controlPlane";
+import { LIMITS } from "./limits";
 import { NAMESPACE_NAME, readListedName, readRequiredName, SYSTEM_NAMESPACES, WORKLOAD_NAME } from "./names";
 import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
 import { DEFAULT_TAG, resolveFollows, Revisions } from "./revisions";
@@ -30,7 +33,13 @@ export function readInjectionNamespaces(
     }
     // Profile ambient labels no namespace for sidecars by default, but sidecar and
     // ambient workloads share one mesh: a namespace can move from one to the other.
-    const list = r.list("injectionNamespaces", v, `namespace names or {${ENROLLMENT_SETTINGS.join(", ")}}`) ?? [];
+    const list =
+        r.list(
+            "injectionNamespaces",
+            v,
+            `namespace names or {${ENROLLMENT_SETTINGS.join(", ")}}`,
+            LIMITS.injectionNamespaces,
+        ) ?? [];
     const seen = new UniqueValues<string>(r, "list each namespace once");
     const namespaces: NamespaceEnrollment[] = [];
     for (let i = 0; i < list.length; i++) {
@@ -87,11 +96,18 @@ function defaultFollows(revs: Revisions): string | undefined {
     return revs.revisions.length === 1 ? revs.revisions[0].name : undefined;
 }
 
-export function readSidecarRollout(r: Reader, v: unknown): WorkloadRef[] {
-    const list = r.list("sidecarRollout", v, `workloads {${ROLLOUT_SETTINGS.join(", ")}}`) ?? [];
+/**
+ * Reads `sidecarRollout`. `stackWorkload` names the part of the stack a workload
+ * is (istiod, a gateway, an addon), or undefined: those the stack updates with
+ * their charts, so a restart stamp on them would roll the control plane itself.
+ */
+export function readSidecarRollout(
+    r: Reader,
+    v: unknown,
+    stackWorkload: (namespace: string, name: string) => string | undefined = () => undefined,
+): WorkloadRef[] {
+    const list = r.list("sidecarRollout", v, `workloads {${ROLLOUT_SETTINGS.join(", ")}}`, LIMITS.sidecarRollout) ?? [];
     const seen = new UniqueValues<string>(r, "list each workload once");
-    // SidecarRollout names each patch <namespace>-<kind>-<name>, which two different workloads can share.
-    const resourceNames = new Map<string, string>();
     const workloads: WorkloadRef[] = [];
     for (let i = 0; i < list.length; i++) {
         const key = childKey("sidecarRollout", i);
@@ -110,18 +126,33 @@ export function readSidecarRollout(r: Reader, v: unknown): WorkloadRef[] {
         if (namespace === undefined || name === undefined || !r.valid(kindKey)) continue;
         const workload: WorkloadRef = { namespace, kind, name };
         if (!seen.claim(key, `${namespace}/${kind}/${name}`, workload)) continue;
-        const resourceName = `${namespace}-${kind.toLowerCase()}-${name}`;
-        const other = resourceNames.get(resourceName);
-        if (other !== undefined) {
+        const own = stackWorkload(namespace, name);
+        if (own !== undefined) {
             r.invalid(
-                key,
-                workload,
-                `would get the same Pulumi resource name as ${other} (${resourceName}); restart one of the two by hand`,
+                childKey(key, "name"),
+                name,
+                `is the stack's own ${own} in namespace ${namespace}: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout`,
             );
             continue;
         }
-        resourceNames.set(resourceName, key);
         workloads.push(workload);
     }
     return workloads;
+}
+
+/**
+ * The name of each workload's restart patch, in list order: `<namespace>-<kind>-<name>`,
+ * as before; two different workloads can spell the same one (namespace a-deployment,
+ * name w and namespace a, name deployment-w), and then every later one is named
+ * `<namespace>/<kind>/<name>`, which no other workload can spell (a namespace holds no
+ * '/'). So both are restarted, and an entry that was alone keeps its name.
+ */
+export function rolloutResourceNames(workloads: readonly WorkloadRef[]): string[] {
+    const taken = new Set<string>();
+    return workloads.map((w) => {
+        const legacy = `${w.namespace}-${w.kind.toLowerCase()}-${w.name}`;
+        const name = taken.has(legacy) ? `${w.namespace}/${w.kind.toLowerCase()}/${w.name}` : legacy;
+        taken.add(name);
+        return name;
+    });
 }

@@ -45,8 +45,14 @@ export function readCni(r: Reader, v: unknown, defaults: ProfileDefaults, profil
             "contradicts profile ambient: ambient mode redirects traffic with the CNI plugin; remove cni.enabled or choose another profile",
         );
     }
-    return {
-        enabled: enabled ?? defaults.cni,
-        namespace: readName(r, "cni.namespace", field(cni, "namespace"), NAMESPACE_NAME) ?? "kube-system",
-    };
+    const on = enabled ?? defaults.cni;
+    const namespace = readName(r, "cni.namespace", field(cni, "namespace"), NAMESPACE_NAME);
+    if (namespace !== undefined && !on && r.valid("cni.enabled", "profile")) {
+        r.invalid(
+            "cni.namespace",
+            namespace,
+            `is for the CNI plugin, which is off (${enabled === false ? "cni.enabled: false" : `profile ${profile} leaves it off`}); turn it on (cni.enabled: true) or remove cni.namespace`,
+        );
+    }
+    return { enabled: on, namespace: namespace ?? "kube-system" };
 }

@@ -6,6 +6,7 @@
 import { isIP } from "net";
 import { EXTERNAL_PROTOCOLS, MESH_MTLS_MODES, PEER_MTLS_MODES, PeerMtlsMode } from "./allowed";
 import { ControlPlane } from "./controlPlane";
+import { LIMITS } from "./limits";
 import {
     EXTERNAL_HOST,
     EXTERNAL_SERVICE_NAME,
@@ -38,7 +39,8 @@ export function readMtls(r: Reader, v: unknown, control: ControlPlane): MtlsSett
 }
 
 function readExceptions(r: Reader, v: unknown, control: ControlPlane): MtlsException[] {
-    const list = r.list(EXCEPTIONS_KEY, v, `exceptions {${EXCEPTION_SETTINGS.join(", ")}}`) ?? [];
+    const list =
+        r.list(EXCEPTIONS_KEY, v, `exceptions {${EXCEPTION_SETTINGS.join(", ")}}`, LIMITS.mtlsExceptions) ?? [];
     const names = new UniqueValues<string>(
         r,
         "exception names must be unique, across namespaces too, as each one also names its Pulumi resource",
@@ -184,7 +186,13 @@ function readPortModes(r: Reader, key: string, v: unknown): MtlsPortMode[] {
 }
 
 function readExternalServices(r: Reader, v: unknown, controlNamespace: string): ExternalService[] {
-    const list = r.list(EXTERNAL_SERVICES_KEY, v, `external services {${EXTERNAL_SERVICE_SETTINGS.join(", ")}}`) ?? [];
+    const list =
+        r.list(
+            EXTERNAL_SERVICES_KEY,
+            v,
+            `external services {${EXTERNAL_SERVICE_SETTINGS.join(", ")}}`,
+            LIMITS.externalServices,
+        ) ?? [];
     const names = new UniqueValues<string>(
         r,
         "external service names must be unique, as each one names its ServiceEntry, DestinationRule and Pulumi resources",
@@ -261,7 +269,7 @@ function readExternalServices(r: Reader, v: unknown, controlNamespace: string): 
 
 /** IP addresses, each once. No CIDR ranges: istiod refuses them for an entry resolved by DNS. */
 function readAddresses(r: Reader, key: string, v: unknown): string[] {
-    const list = r.list(key, v, "IP addresses") ?? [];
+    const list = r.list(key, v, "IP addresses", LIMITS.externalAddresses) ?? [];
     const seen = new UniqueValues<string>(r, "list each address once");
     const addresses: string[] = [];
     for (let i = 0; i < list.length; i++) {

@@ -11,14 +11,16 @@ import {
     readAddons,
     readGrafanaPassword,
 } from "./addons";
+import { ENVIRONMENTS } from "./allowed";
 import { readAmbientNamespaces, readWaypoints } from "./ambient";
 import { readControlPlane } from "./controlPlane";
 import { readGatewayApi } from "./gatewayApi";
-import { checkGatewayNames, readGateways } from "./gateways";
+import { checkGatewayNames, checkIngressReplicas, readGateways } from "./gateways";
 import { readInjectionNamespaces, readSidecarRollout } from "./injection";
 import { readIstiodValues } from "./istiodValues";
 import { readRevisions, readSidecarMigration, resolveFollows } from "./revisions";
 import { readCni, readMesh } from "./mesh";
+import { stackObjectNamed } from "./ownedNames";
 import { profileDefaults } from "./profiles";
 import { childKey, ConfigError, field, isPlainObject, Reader, UniqueValues } from "./reader";
 import { checkLocalFiles, DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, readSource } from "./sources";
@@ -49,6 +51,7 @@ export const STACK_SETTINGS = [
     "ambientNamespaces",
     "waypoints",
     "gatewayApi",
+    "environment",
 ] as const;
 
 /**
@@ -62,6 +65,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     const r = new Reader();
     const root = r.object("", decodeJsonText(raw), STACK_SETTINGS) ?? {};
 
+    const environment = r.oneOf("environment", field(root, "environment"), ENVIRONMENTS, "an environment");
     const control = readControlPlane(r, root);
     const defaults = profileDefaults(control.profile);
     const version = r.valid("version") ? control.version.text : undefined;
@@ -80,6 +84,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     checkExposureGateway(r, addons, gateways);
     checkAddonNamespace(r, addons, control.namespace);
     checkExposureSecurity(r, addons, grafanaPassword);
+    checkIngressReplicas(r, gateways);
 
     const revs = readRevisions(r, root, control);
     const injectionNamespaces = readInjectionNamespaces(r, field(root, "injectionNamespaces"), control, revs);
@@ -90,7 +95,13 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         const revision = resolveFollows(r, childKey(g.key, "revision"), g.value.follows, revs);
         if (revision !== undefined) g.value.revision = revision;
     }
-    const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"));
+    const layout = { namespace: control.namespace, profile: control.profile, cni, addons };
+    const sidecarRollout = readSidecarRollout(r, field(root, "sidecarRollout"), (namespace, name) => {
+        // Judged only against a namespace and profile that were given right: a fallback would blame the wrong name.
+        if (!r.valid("namespace", "profile", "cni", "gateways")) return undefined;
+        const gateway = gateways.gateways.find((g) => g.value.namespace === namespace && g.value.name === name);
+        return gateway ? `gateway ${name}` : stackObjectNamed(layout, namespace, name);
+    });
     const istiodValues = readIstiodValues(r, field(root, "istiodValues"));
     const ambientNamespaces = readAmbientNamespaces(
         r,
@@ -146,6 +157,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return {
         ...control,
+        ...(environment !== undefined ? { environment } : {}),
         revision: revs.defaultRevision ?? revs.revisions[0]?.name ?? "",
         revisions: revs.revisions,
         revisionTags: revs.tags,
@@ -161,6 +173,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         addons: {
             enabled: addons.enabled,
             exposure: addons.exposure,
+            access: addons.access,
             grafanaAdminFromSecret: addons.grafanaAdminFromSecret,
         },
         injectionNamespaces,

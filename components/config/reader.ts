@@ -101,6 +101,15 @@ export function asNumber(v: unknown): number | undefined {
     return undefined;
 }
 
+/** How many items a list may hold, and why no real stack needs more. */
+export interface ListLimit {
+    max: number;
+    why: string;
+}
+
+/** The rule an explicit null inside a setting breaks. */
+export const EXPLICIT_NULL = "is empty (null); give it a value, or remove the line to get the default";
+
 /**
  * Collects problems while reading one raw config map. Each typed read returns the
  * value, or undefined when it is unset or was refused; the caller applies the
@@ -124,6 +133,8 @@ export class Reader {
 
     /** A value is missing. Returns undefined, so a read can end with `: r.required(...)`. */
     required(key: string, rule: string): undefined {
+        // Given as null and refused for that already: one message per root cause.
+        if (this.refused.includes(key)) return undefined;
         this.problems.push(`${this.prefix(key)}: is required; ${rule}`);
         this.refused.push(key);
         return undefined;
@@ -189,6 +200,10 @@ export class Reader {
         for (const k of Object.keys(v)) {
             if (!settings.includes(k)) {
                 this.invalid(childKey(key, k), v[k], `is not a known setting; allowed: ${settings.join(", ")}`);
+            } else if (v[k] === null && key !== "") {
+                // YAML writes `replicas:` with nothing after it as null: that reads as a
+                // value meant and forgotten, not as "the default".
+                this.invalid(childKey(key, k), null, EXPLICIT_NULL);
             }
         }
         return v;
@@ -209,12 +224,22 @@ export class Reader {
         return undefined;
     }
 
-    /** A list; `what` names its items, e.g. "namespace names". */
-    list(key: string, v: unknown, what: string): unknown[] | undefined {
+    /**
+     * A list; `what` names its items, e.g. "namespace names". A list longer than
+     * `limit.max` is refused whole (and read as empty), so a runaway list is one
+     * message, not thousands, and nothing downstream walks it.
+     */
+    list(key: string, v: unknown, what: string, limit?: ListLimit): unknown[] | undefined {
         if (!isSet(v)) return undefined;
-        if (Array.isArray(v)) return v;
-        this.invalid(key, v, `is not a list of ${what}`);
-        return undefined;
+        if (!Array.isArray(v)) {
+            this.invalid(key, v, `is not a list of ${what}`);
+            return undefined;
+        }
+        if (limit && v.length > limit.max) {
+            this.invalid(key, v, `lists ${v.length} items; at most ${limit.max} are allowed: ${limit.why}`);
+            return [];
+        }
+        return v;
     }
 
     private prefix(key: string): string {

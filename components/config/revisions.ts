@@ -6,6 +6,7 @@
 import { Version } from "../version";
 import { ControlPlane, readVersion } from "./controlPlane";
 import { readIstiodValues } from "./istiodValues";
+import { LIMITS } from "./limits";
 import { readName, readRequiredName, REVISION, NameRule } from "./names";
 import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
 import { RevisionConfig, SidecarMigrationSettings } from "./types";
@@ -66,7 +67,7 @@ export function readRevisions(r: Reader, root: Record<string, unknown>, control:
 }
 
 function readRevisionList(r: Reader, v: unknown, control: ControlPlane): RevisionConfig[] {
-    const list = r.list("revisions", v, `revisions {${REVISION_SETTINGS.join(", ")}}`) ?? [];
+    const list = r.list("revisions", v, `revisions {${REVISION_SETTINGS.join(", ")}}`, LIMITS.revisions) ?? [];
     if (list.length === 0 && r.valid("revisions")) {
         r.invalid("revisions", v, "lists no revision; a stack runs at least one control plane");
     }

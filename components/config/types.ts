@@ -3,6 +3,7 @@
 import { Version } from "../version";
 import {
     Addon,
+    Environment,
     ExposureMode,
     ExternalProtocol,
     GatewayKind,
@@ -22,8 +23,8 @@ export interface GatewayPort {
     name: string;
     /** 1-65535, unique within the gateway. */
     port: number;
-    /** @default the port */
-    targetPort: number;
+    /** The pods' port: a number, or the name of a container port (at most 15 characters, such as http). @default the port */
+    targetPort: number | string;
     /** 30000-32767, unique across the stack; unset: assigned by Kubernetes. */
     nodePort?: number;
 }
@@ -69,12 +70,6 @@ export interface AddonExposure {
     gateway: string;
     /** Fixed node ports per addon (mode nodePort); unset ones are assigned by Kubernetes. @default {} */
     nodePorts: Partial<Record<Addon, number>>;
-    /**
-     * Expose the addons as the release ships them: Grafana with anonymous Admin, Kiali
-     * without login, Prometheus with its lifecycle API, and (mode host) plain HTTP.
-     * @default false (an exposure requires logins and, in mode host, HTTPS)
-     */
-    allowUnauthenticated: boolean;
     tls: AddonTls;
     /**
      * Client addresses allowed to reach the addon hosts (mode host): an Istio
@@ -90,12 +85,37 @@ export interface AddonExposure {
     jwt?: { issuer: string; jwksUri: string };
 }
 
+/**
+ * Who may use the addons, exposed or not. Closed by default: every addon asks for a
+ * login where it has one, and only the addons themselves (and, exposed, the way in)
+ * reach their pods.
+ */
+export interface AddonAccess {
+    /**
+     * Anonymous visitors may look: Grafana lets them in as Viewer (never Admin), Kiali
+     * uses its `anonymous` strategy with read-only rights. Not with exposure mode host.
+     * @default false (Grafana asks for its admin login, Kiali for a Kubernetes token)
+     */
+    anonymous: boolean;
+    /**
+     * Kiali's service account keeps the release's ClusterRole, which can patch
+     * workloads and namespaces and change Istio config cluster-wide. Not with `anonymous`.
+     * @default false (a read-only ClusterRole, and Kiali in view-only mode)
+     */
+    kialiWrite: boolean;
+    /**
+     * Namespaces whose pods may reach every addon's UI and API (a NetworkPolicy on the
+     * addon pods allows them). @default [] (only the other addons, and the exposure's way in)
+     */
+    fromNamespaces: string[];
+}
+
 /** How the addon hosts are served (mode host). */
 export interface AddonTls {
     /**
      * A kubernetes.io/tls Secret in the ingress gateway's namespace: the gateway serves
      * the hosts over HTTPS with it and redirects HTTP. @default "" (required in mode host
-     * unless insecureHttp or allowUnauthenticated)
+     * unless insecureHttp)
      */
     credentialName: string;
     /** Serve the hosts over plain HTTP, credentials included. @default false */
@@ -205,6 +225,13 @@ export interface SidecarMigrationSettings {
 export interface StackConfig {
     /** Required: the Istio release, MAJOR.MINOR.PATCH of a supported minor. */
     version: Version;
+    /**
+     * What the stack is: production, development or local (the local cluster's).
+     * The policy pack reads it (the stack output `environment`) and the scripts give
+     * only local stacks the empty secrets passphrase. @default unset (the pack falls
+     * back to the stack's name, with a warning; the scripts ask for a passphrase)
+     */
+    environment?: Environment;
     /** @default "default" */
     profile: Profile;
     /** The control plane namespace, created and deleted by the stack. @default "istio-system" */
@@ -243,9 +270,10 @@ export interface StackConfig {
         /** @default the profile's addons */
         enabled: Addon[];
         exposure: AddonExposure;
+        access: AddonAccess;
         /**
          * Grafana's admin login comes from the Pulumi secret istio-mesh:grafanaAdminPassword
-         * (it is given and Grafana is on). @default false (the manifest's admin/admin)
+         * (it is given and Grafana is on). @default false (Grafana creates no admin user)
          */
         grafanaAdminFromSecret: boolean;
     };

@@ -6,6 +6,8 @@
 // is ever routed, so this proves configuration, not traffic.
 import { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { virtualServiceSpec } from "../../components/traffic/istioSpecs";
 import { meshHttpRouteSpec } from "../../components/traffic/gatewayApiSpecs";
@@ -25,6 +27,7 @@ import {
     setConfigValues,
     waitFor,
 } from "./harness";
+import { clustersOf, podOf, simulate, SimAnswer, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
 
 jest.setTimeout(900_000);
 
@@ -65,6 +68,37 @@ const GATEWAY_API_ROUTES = [
         timeout: "1.5s",
     },
 ];
+
+/** The ingress paths of the app's stack file: each must reach productpage through the ingress gateway. */
+function configuredIngressPaths(): { path: string; match: "exact" | "prefix"; service: string; port: number }[] {
+    const file = yaml.load(fs.readFileSync(path.join(appDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, { paths: { path: string; match: "exact" | "prefix"; service: string; port: number }[] }>;
+    };
+    return file.config["istio-mesh-app:ingress"].paths;
+}
+
+/** A proxy stand-in for the first running pod of `selector` (opt-in annotation on the live pod); its dump once synced. */
+async function standinDump(namespace: string, selector: string, ready?: (dump: string) => boolean): Promise<string> {
+    const pod = podOf(namespace, selector);
+    kubectl("annotate", "pod", pod, "-n", namespace, `${STANDIN_ANNOTATION}=true`, "--overwrite");
+    const s = await syncedStandin(namespace, pod, 90, (st) => (ready ? ready(st.dumpFile) : true));
+    return s.dumpFile;
+}
+
+/** Where the ingress gateway sends each configured path: [path, cluster] pairs, and what it does one level below an exact path. */
+function ingressRouting(gatewayDump: string): { routed: [string, string[]][]; belowExact: SimAnswer } {
+    const paths = configuredIngressPaths();
+    const at = (p: string) =>
+        simulate(gatewayDump, { direction: "gateway", port: 80, host: "bookinfo.example.com", path: p });
+    const routed = paths.flatMap((p): [string, string[]][] => {
+        const probes = p.match === "exact" ? [p.path] : [p.path, `${p.path}/x`];
+        return probes.map((probe) => [probe, (at(probe).clusters ?? []).map((c) => c.name)]);
+    });
+    const exact = paths.find((p) => p.match === "exact");
+    return { routed, belowExact: at(`${exact?.path ?? "/productpage"}/x`) };
+}
+
+const PRODUCTPAGE_CLUSTER = `outbound|9080||productpage.${NS}.svc.cluster.local`;
 
 let mesh: Stack;
 let app: Stack;
@@ -252,6 +286,34 @@ describe("the application stack on the mesh stack", () => {
         expect(analysis).toContain(`No validation issues found when analyzing namespace: ${NS}.`);
     });
 
+    test("2b. what istiod served: productpage's proxy routes reviews 90/10 with the canary header ahead, timeout and retries, ratings with faults; the ingress gateway routes each path to productpage", async () => {
+        const dump = await standinDump(NS, "app=productpage");
+        const reviews = simulate(dump, { port: 9080, host: "reviews", path: "/reviews/0" });
+        expect(clustersOf(reviews)).toEqual([
+            [`outbound|9080|v1|reviews.${NS}.svc.cluster.local`, 90],
+            [`outbound|9080|v2|reviews.${NS}.svc.cluster.local`, 10],
+        ]);
+        expect(reviews.route).toMatchObject({
+            index: 1,
+            timeoutSeconds: 0.5,
+            retries: { attempts: 3, perTryTimeoutSeconds: 0.2, retryOn: ["5xx", "connect-failure"] },
+        });
+        const canary = simulate(dump, { port: 9080, host: "reviews", path: "/reviews/0", headers: { lab: "canary" } });
+        expect(clustersOf(canary)).toEqual([[`outbound|9080|v3|reviews.${NS}.svc.cluster.local`, undefined]]);
+        expect(canary.route).toMatchObject({ index: 0, match: "prefix /, header lab = canary", timeoutSeconds: 0.5 });
+        const ratings = simulate(dump, { port: 9080, host: "ratings", path: "/ratings/0" });
+        expect(ratings.route?.fault).toEqual({
+            delay: { fixedDelaySeconds: 7, percent: 10 },
+            abort: { httpStatus: 500, percent: 1 },
+        });
+
+        const gateway = await standinDump("istio-system", "app=istio-ingressgateway");
+        const { routed, belowExact } = ingressRouting(gateway);
+        expect(routed.length).toBeGreaterThan(0);
+        for (const [probe, clusters] of routed) expect([probe, clusters]).toEqual([probe, [PRODUCTPAGE_CLUSTER]]);
+        expect(belowExact.error).toBe("no route matched");
+    });
+
     test("3. retries and faults asked of the Gateway API are refused before anything changes, naming the setting", async () => {
         const before = names("virtualservices", NS);
         await app.setConfig("istio-mesh-app:trafficApi", { value: "gateway-api" });
@@ -326,6 +388,39 @@ describe("the application stack on the mesh stack", () => {
 
         const analysis = istioctl("analyze", "-n", NS);
         expect(analysis).toContain(`No validation issues found when analyzing namespace: ${NS}.`);
+    });
+
+    test("4b. what istiod served for the Gateway API: reviews 90/10 to the version Services with the canary header ahead and the timeout; each ingress path to productpage", async () => {
+        const reviewsCluster = (v: string) => `outbound|9080||reviews-${v}.${NS}.svc.cluster.local`;
+        // The proxies' dumps follow istiod's pushes: wait for the HTTPRoutes' configuration.
+        const dump = await standinDump(NS, "app=productpage", (d) =>
+            clustersOf(simulate(d, { port: 9080, host: "reviews", path: "/" })).some(
+                ([c]) => c === reviewsCluster("v1"),
+            ),
+        );
+        const reviews = simulate(dump, { port: 9080, host: "reviews", path: "/reviews/0" });
+        expect(clustersOf(reviews)).toEqual([
+            [reviewsCluster("v1"), 90],
+            [reviewsCluster("v2"), 10],
+        ]);
+        expect(reviews.route?.timeoutSeconds).toBe(0.5);
+        const canary = simulate(dump, { port: 9080, host: "reviews", path: "/reviews/0", headers: { lab: "canary" } });
+        expect(clustersOf(canary)).toEqual([[reviewsCluster("v3"), undefined]]);
+        expect(canary.route?.index).toBeLessThan(reviews.route?.index ?? 0);
+
+        // The VirtualService's routes are named path-<i>; the HTTPRoute's are not.
+        const gateway = await standinDump("istio-system", "app=istio-ingressgateway", (d) => {
+            const r = simulate(d, {
+                direction: "gateway",
+                port: 80,
+                host: "bookinfo.example.com",
+                path: "/productpage",
+            });
+            return r.route !== undefined && r.route.name !== "path-0";
+        });
+        const { routed, belowExact } = ingressRouting(gateway);
+        for (const [probe, clusters] of routed) expect([probe, clusters]).toEqual([probe, [PRODUCTPAGE_CLUSTER]]);
+        expect(belowExact.error).toBe("no route matched");
     });
 
     test("5. destroying the app removes the app and nothing of the mesh", async () => {

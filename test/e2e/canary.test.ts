@@ -6,9 +6,12 @@
 // to A and forward again; move the rest; remove A. The preview of each step and the
 // step times are written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
 import {
     exists,
     freshStack,
+    istioctl,
+    kubeconfig,
     kubectl,
     kubectlJson,
     localIstiods,
@@ -20,6 +23,7 @@ import {
     stepTimer,
     waitFor,
 } from "./harness";
+import { podOf, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
 
 jest.setTimeout(900_000);
 
@@ -33,6 +37,8 @@ const MANUAL = "canary-manual";
 /** Labelled by the test itself, to ask each tag's injector directly. */
 const PROBE = "canary-probe";
 const AUTO_APPS = ["app-1", "app-2", "app-3"];
+/** The workload whose pods get a proxy stand-in: which istiod serves it is asserted before and after its migration. */
+const STANDIN_APP = "app-1";
 const BARE_POD = "bare";
 
 const timings: [string, number][] = [];
@@ -143,12 +149,58 @@ function waitForSidecars(namespace: string, revision: string, version: string, c
     });
 }
 
+/** The proxies `istioctl proxy-status` lists for the local istiod of a revision (asked on its loopback xDS port). */
+function proxyStatus(revision: string): string {
+    const local = localIstiods().find((i) => i.revision === revision);
+    if (!local) throw new Error(`no local istiod of revision ${revision}`);
+    return istioctl("proxy-status", "--xds-address", `127.0.0.1:${local.ports.secureGrpc}`, "--insecure");
+}
+
+/**
+ * Which istiod serves the stand-in app's current pod: the istiod its injection
+ * names, the local process its stand-in got its certificate from and holds its
+ * xDS stream with (the CA and xDS share istiod's 15012), and the one whose
+ * proxy-status lists it, SYNCED, while the other revision's (when running) does not.
+ */
+async function expectServedBy(revision: string, other?: string): Promise<void> {
+    const pod = podOf(AUTO, `app=${STANDIN_APP}`);
+    const standin = await syncedStandin(AUTO, pod);
+    const local = localIstiods().find((i) => i.revision === revision);
+    expect(standin.state.discoveryAddress).toBe(`istiod-${revision}.istio-system.svc:15012`);
+    expect(standin.supervision.istiod).toBe(`${local?.namespace}.${local?.deployment}`);
+    expect(standin.supervision.xdsAddress).toBe(`127.0.0.1:${local?.ports.secureGrpc}`);
+    expect(standin.state.certificate?.spiffe).toBe(`spiffe://cluster.local/ns/${AUTO}/sa/default`);
+    const row = await waitFor(`proxy-status of ${revision} to list ${pod} as SYNCED`, 60, () =>
+        proxyStatus(revision)
+            .split("\n")
+            .find((l) => l.startsWith(`${pod}.${AUTO} `) && /SYNCED/.test(l)),
+    );
+    expect(row).toContain(`istiod-${revision}-local`);
+    if (other) expect(proxyStatus(other)).not.toContain(`${pod}.${AUTO}`);
+}
+
 function tagWebhookRevision(tag: string): string {
     return kubectlJson("mutatingwebhookconfiguration", `istio-revision-tag-${tag}`).metadata.labels["istio.io/rev"];
 }
 
 function deployApps(): void {
-    for (const app of AUTO_APPS) kubectl("create", "deployment", app, "-n", AUTO, "--image=registry.k8s.io/pause:3.9");
+    for (const app of AUTO_APPS) {
+        const d = JSON.parse(
+            kubectl(
+                "create",
+                "deployment",
+                app,
+                "-n",
+                AUTO,
+                "--image=registry.k8s.io/pause:3.9",
+                "--dry-run=client",
+                "-o",
+                "json",
+            ),
+        );
+        if (app === STANDIN_APP) d.spec.template.metadata.annotations = { [STANDIN_ANNOTATION]: "true" };
+        execFileSync("kubectl", ["--kubeconfig", kubeconfig, "create", "-f", "-"], { input: JSON.stringify(d) });
+    }
     kubectl("create", "deployment", "manual-app", "-n", MANUAL, "--image=registry.k8s.io/pause:3.9");
     kubectl("run", BARE_POD, "-n", AUTO, "--image=registry.k8s.io/pause:3.9");
 }
@@ -213,6 +265,10 @@ describe("canary upgrade with revision tags on the local cluster", () => {
         deployApps();
         await waitForSidecars(AUTO, A.name, A.version, AUTO_APPS.length + 1);
         await waitForSidecars(MANUAL, A.name, A.version, 1);
+    });
+
+    test("1b. the pod injected by A is served by istiod A: its certificate and xDS stream, and A's proxy-status", async () => {
+        await step("1b. stand-in served by A", () => expectServedBy(A.name));
     });
 
     test("2. adding revision B runs both istiods, each injecting for its own tag", async () => {
@@ -300,6 +356,10 @@ describe("canary upgrade with revision tags on the local cluster", () => {
             [AUTO, B.name],
             [MANUAL, B.name],
         ]);
+    });
+
+    test("3b. after the migration, the pod injected by B is served by istiod B, and no longer by A", async () => {
+        await step("3b. stand-in served by B", () => expectServedBy(B.name, A.name));
     });
 
     test("4. a no-op up restarts nothing", async () => {

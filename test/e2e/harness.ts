@@ -103,12 +103,27 @@ export interface FreshStackOptions {
     config?: ConfigMap;
 }
 
+/** The stack config key (and stack tag) that declares what a stack is. */
+const ENVIRONMENT_KEY = "istio-mesh:environment";
+
 /** A stack of a project directory, created fresh (or selected) with the given settings. */
 export async function freshStack(workDir: string, stackName: string, options: FreshStackOptions = {}): Promise<Stack> {
     if (options.configFile) fs.copyFileSync(options.configFile, path.join(workDir, `Pulumi.${stackName}.yaml`));
     const envVars = { ...cliEnv(), PULUMI_SKIP_CHECKPOINTS: "true" };
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars });
-    if (options.config) await stack.setAllConfig({ "kubernetes:kubeconfig": { value: kubeconfig }, ...options.config });
+    // Every stack a suite creates is on the local cluster and says so, unless its
+    // config declares otherwise: scripts/env.sh gives the empty passphrase only to
+    // stacks that declare themselves local, and the policy pack reads it.
+    const declared =
+        (options.config !== undefined && ENVIRONMENT_KEY in options.config) ||
+        (options.configFile !== undefined &&
+            new RegExp(`^\\s+${ENVIRONMENT_KEY}:`, "m").test(fs.readFileSync(options.configFile, "utf8")));
+    const local: ConfigMap = declared ? {} : { [ENVIRONMENT_KEY]: { value: "local" } };
+    if (options.config) {
+        await stack.setAllConfig({ "kubernetes:kubeconfig": { value: kubeconfig }, ...local, ...options.config });
+    } else if (!declared) {
+        await stack.setAllConfig(local);
+    }
     return stack;
 }
 

@@ -310,7 +310,7 @@ describe("lifecycle on the local cluster", () => {
         await setVersion("1.29.6");
         await setLocalComponents();
         await stack.setConfig("istio-mesh:mesh", { value: JSON.stringify({ mtls: MTLS }) });
-        // Exposed addons as a production stack gets them: no `allowUnauthenticated`, a Grafana login.
+        // Exposed addons as every stack gets them: no anonymous access, a Grafana login.
         await stack.setConfig("istio-mesh:addons", { value: JSON.stringify({ expose: { mode: "nodePort" } }) });
         await stack.setConfig("istio-mesh:grafanaAdminPassword", { value: GRAFANA_PASSWORD, secret: true });
         const up = await step("2. install 1.29.6", () => stack.up(quiet));

@@ -1,21 +1,37 @@
 // The package as an outside program uses it: `npm pack` of this repository, the
 // tarball installed with npm into a new project in a temp directory, a TypeScript
 // program there that imports `istio-mesh` (compiled against the installed type
-// declarations, with the package's `exports`), and `pulumi preview` of it with
-// the real CLI on the local cluster. Nothing in the temp project refers to this
+// declarations, with the package's `exports`), and `pulumi up` and `destroy` of it
+// with the real CLI on the local cluster, the kubeconfig given only as
+// `kubernetes:kubeconfig` stack config, as CI gives it: its contents, on one line
+// (JSON), a secret. The program's own client (the webhook probe, the sidecar
+// migration) must find the cluster from that setting, and the state must hold the
+// kubeconfig encrypted only. Nothing in the temp project refers to this
 // repository's sources.
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { freshStack, projectDir, requireCluster } from "./harness";
+import {
+    cliEnv,
+    freshStack,
+    kubeconfig,
+    kubectl,
+    kubectlJson,
+    MINIMAL_MESH,
+    projectDir,
+    requireCluster,
+} from "./harness";
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const STACK = "e2e-package";
 const VERSION = "1.29.6";
-const shared = path.resolve(projectDir, "../shared/istio");
+/** A namespace the example enrolls with restartOnChange, so that the sidecar migration's resource holds the kubeconfig. */
+const APPS = "package-apps";
+/** The signature Pulumi gives a secret value in the state. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** The version this repository has installed, so npm finds it in its cache. */
 const installedVersion = (name: string) =>
@@ -38,23 +54,39 @@ export = async () => {
 `;
 
 let work: string;
+let stack: Stack | undefined;
 
 beforeAll(() => {
     requireCluster();
+    expect(kubectl("get", "namespace", APPS, "--ignore-not-found")).toBe("");
+    kubectl("create", "namespace", APPS);
     work = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-consumer-"));
 });
 
 afterAll(async () => {
-    if (!work) return;
-    const stackFile = path.join(work, `Pulumi.${STACK}.yaml`);
-    if (fs.existsSync(stackFile)) {
-        const stack = await freshStack(work, STACK);
-        await stack.workspace.removeStack(STACK, { force: true });
+    const errors: string[] = [];
+    try {
+        if (stack) {
+            await stack.destroy({ onOutput: () => undefined });
+            await stack.workspace.removeStack(STACK, { force: true });
+        }
+    } catch (e) {
+        errors.push(String(e));
     }
-    fs.rmSync(work, { recursive: true, force: true });
-});
+    try {
+        kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=true");
+        const crds = kubectlJson<{ items: { metadata: { name: string } }[] }>("crd")
+            .items.map((c) => c.metadata.name)
+            .filter((n) => n.endsWith(".istio.io"));
+        if (crds.length > 0) kubectl("delete", "crd", ...crds, "--wait=true");
+    } catch (e) {
+        errors.push(String(e));
+    }
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (errors.length > 0) throw new Error(`cleanup failed:\n${errors.join("\n")}`);
+}, 900_000);
 
-test("a program outside the repository installs the packed package, compiles against its types and previews the mesh", async () => {
+test("a program outside the repository installs the packed package, compiles against its types, and installs and removes the mesh with the kubeconfig only in stack config", async () => {
     // The tarball, as `npm publish` would upload it, of the build the suites run (npm test
     // builds first; --ignore-scripts skips `prepare`, a second build of the same sources).
     const tarball = path.join(
@@ -131,41 +163,71 @@ test("a program outside the repository installs the packed package, compiles aga
     );
     expect(fs.existsSync(path.join(program, "index.js"))).toBe(true);
 
-    const stack = await freshStack(program, STACK, {
-        config: {
-            "istio-mesh:version": { value: VERSION },
-            "istio-mesh:profile": { value: "demo" },
-            "istio-mesh:chartSource": { value: `${shared}/{version}/charts` },
-            "istio-mesh:addonSource": { value: `${shared}/{version}/addons` },
-        },
-    });
-    const creates: string[] = [];
-    const errors: string[] = [];
-    const preview = await stack.preview({
-        onOutput: () => undefined,
-        onEvent: (e: EngineEvent) => {
-            const m = e.resourcePreEvent?.metadata;
-            if (m?.op === "create") creates.push(m.urn);
-            if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
-        },
-    });
-    expect(errors).toEqual([]);
-    // A URN is urn:pulumi:<stack>::<project>::<parent types, $-separated>$<type>::<name>;
-    // chart children are named <chart resource>:<namespace>/<object>.
-    const planned = (type: string, name: RegExp) =>
-        creates.filter((urn) => {
-            const [, , types, resourceName] = urn.split("::");
-            return types.split("$").pop() === type && name.test(resourceName);
-        });
-    expect(planned("istio-mesh:index:IstioMesh", /^mesh$/)).toHaveLength(1);
-    expect(planned("kubernetes:apps/v1:Deployment", /:istio-system\/istiod$/)).toHaveLength(1);
-    expect(planned("kubernetes:apps/v1:Deployment", /:istio-system\/istio-ingressgateway$/)).toHaveLength(1);
-    expect(planned("kubernetes:apps/v1:Deployment", /:istio-system\/kiali$/)).toHaveLength(1);
-    expect(
-        planned(
-            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
-            /:virtualservices\.networking\.istio\.io$/,
+    // The local cluster's kubeconfig with its credentials inlined, on one line: what a CI secret holds.
+    const contents = JSON.stringify(
+        JSON.parse(
+            execFileSync(
+                "kubectl",
+                ["config", "view", "--raw", "--flatten", "-o", "json", "--kubeconfig", kubeconfig],
+                { encoding: "utf8" },
+            ),
         ),
-    ).toHaveLength(1);
-    expect(preview.changeSummary.create).toBeGreaterThan(50);
+    );
+    expect(contents).not.toContain("\n");
+    const clientKey = (JSON.parse(contents) as { users: { user: Record<string, string> }[] }).users[0].user[
+        "client-key-data"
+    ];
+    expect(clientKey.length).toBeGreaterThan(100);
+
+    stack = await freshStack(program, STACK, {
+        config: {
+            "kubernetes:kubeconfig": { value: contents, secret: true },
+            "istio-mesh:version": { value: VERSION },
+            ...Object.fromEntries(Object.entries(MINIMAL_MESH).map(([k, v]) => [k, { value: v }])),
+            "istio-mesh:injectionNamespaces": { value: JSON.stringify([{ name: APPS, restartOnChange: true }]) },
+        },
+    });
+    // No default kubeconfig to fall back on ($KUBECONFIG names a missing file, so not
+    // ~/.kube/config either): only the stack config names the cluster.
+    (stack.workspace as LocalWorkspace).envVars.KUBECONFIG = path.join(work, "no-such-kubeconfig");
+    const errors: string[] = [];
+    const onEvent = (e: EngineEvent) => {
+        if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
+    };
+    const up = await stack.up({ onOutput: () => undefined, onEvent });
+    expect(errors).toEqual([]);
+    expect(up.summary.result).toBe("succeeded");
+    // On the cluster: istiod, and the enrolled namespace labelled.
+    expect(kubectlJson("deployment", "istiod", "-n", "istio-system").status.readyReplicas).toBe(1);
+    const labels = kubectlJson("namespace", APPS).metadata.labels as Record<string, string>;
+    expect(Object.keys(labels).filter((l) => l === "istio-injection" || l === "istio.io/rev")).toHaveLength(1);
+
+    // In the state: the kubeconfig only as ciphertext, in the provider's inputs and in the migration's.
+    // `pulumi stack export` as a user runs it (the Automation API's exportStack shows secrets).
+    const text = execFileSync("pulumi", ["stack", "export", "--stack", STACK], {
+        cwd: program,
+        env: cliEnv(),
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
+    const state = JSON.parse(text) as { deployment: unknown };
+    expect(text).not.toContain(clientKey);
+    expect(text).not.toContain(clientKey.slice(0, 40));
+    const resources = (
+        state.deployment as {
+            resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[];
+        }
+    ).resources;
+    const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes");
+    expect(provider?.inputs?.kubeconfig).toMatchObject({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270" });
+    const migration = resources.find(
+        (r) => r.type.endsWith(":SidecarMigration") && JSON.stringify(r.inputs).includes(APPS),
+    );
+    expect(migration?.inputs?.cluster).toMatchObject({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270" });
+    expect(migration?.outputs?.cluster).toBeUndefined();
+
+    const destroy = await stack.destroy({ onOutput: () => undefined, onEvent });
+    expect(errors).toEqual([]);
+    expect(destroy.summary.result).toBe("succeeded");
+    expect(kubectl("get", "deployment", "istiod", "-n", "istio-system", "--ignore-not-found")).toBe("");
 });

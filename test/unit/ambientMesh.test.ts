@@ -10,7 +10,7 @@ beforeAll(useRecordingMocks);
 afterAll(stopMocks);
 
 const shared = path.resolve(__dirname, "../../../shared");
-const OWNER = "organization/istio-mesh/test";
+const STACK = { id: "test-stack-id", name: "organization/istio-mesh/test" };
 
 async function build(raw: Record<string, unknown>, plan?: GatewayApiPlan): Promise<RecordedResource[]> {
     recorded.length = 0;
@@ -24,7 +24,7 @@ async function build(raw: Record<string, unknown>, plan?: GatewayApiPlan): Promi
         },
         __dirname,
     );
-    const mesh = new IstioMesh("istio", { config, gatewayApi: plan ? { plan, owner: OWNER } : undefined });
+    const mesh = new IstioMesh("istio", { config, stack: STACK, gatewayApi: plan ? { plan } : undefined });
     await new Promise<void>((resolve) => pulumi.all([mesh.urn, mesh.crds]).apply(() => resolve()));
     await new Promise((r) => setTimeout(r, 50));
     return [...recorded];

@@ -30,6 +30,7 @@ describe("gatewayApi settings", () => {
             version: "v1.4.1",
             source: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.1",
             takeOver: false,
+            deleteCrdsOnDestroy: false,
         });
         expect(parse({ version: "1.28.10" }).gatewayApi.version).toBe("v1.4.1");
         expect(parse({ version: "1.30.3" }).gatewayApi.version).toBe("v1.5.1");
@@ -49,11 +50,9 @@ describe("gatewayApi settings", () => {
         );
     });
 
-    test("turned off, with the take-over setting, as text the way Pulumi hands it over", () => {
-        expect(parse({ gatewayApi: '{"enabled": "false", "takeOver": true}' }).gatewayApi).toMatchObject({
-            enabled: false,
-            takeOver: true,
-        });
+    test("turned off, as text the way Pulumi hands it over", () => {
+        expect(parse({ gatewayApi: '{"enabled": "false"}' }).gatewayApi).toMatchObject({ enabled: false });
+        expect(parse({ gatewayApi: '{"takeOver": "true"}' }).gatewayApi).toMatchObject({ takeOver: true });
     });
 
     test.each([
@@ -63,11 +62,11 @@ describe("gatewayApi settings", () => {
         ],
         [
             { gatewayApi: { channel: "experimental" } },
-            'istio-mesh:gatewayApi.channel: "experimental" is not a known setting; allowed: enabled, source, takeOver',
+            'istio-mesh:gatewayApi.channel: "experimental" is not a known setting; allowed: enabled, source, takeOver, deleteCrdsOnDestroy',
         ],
         [
             { gatewayApi: "v1.5.1" },
-            'istio-mesh:gatewayApi: "v1.5.1" is not an object; its settings are enabled, source, takeOver',
+            'istio-mesh:gatewayApi: "v1.5.1" is not an object; its settings are enabled, source, takeOver, deleteCrdsOnDestroy',
         ],
         [
             { gatewayApi: { source: 3 } },
@@ -199,6 +198,7 @@ describe("what the stack does with the Gateway API CRDs a cluster has", () => {
         version,
         source: "https://example.com/{version}",
         takeOver,
+        deleteCrdsOnDestroy: false,
     });
     const crds = (version: string | undefined, owner?: string, channel = "standard"): FoundCrd[] =>
         ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"].map((name) => ({

@@ -156,7 +156,14 @@ describe("options", () => {
     test("addons by host name: one Gateway on the ingress gateway and a VirtualService per addon", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "host", domain: "mesh.example.com", tls: { insecureHttp: true } } },
+            addons: {
+                expose: {
+                    mode: "host",
+                    domain: "mesh.example.com",
+                    tls: { insecureHttp: true },
+                    jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
+                },
+            },
             grafanaAdminPassword: "correct horse battery",
         });
         const crs = byType(resources, "kubernetes:networking.istio.io/v1:Gateway").concat(
@@ -179,7 +186,14 @@ describe("options", () => {
     test("addons by host name over HTTPS: the credential serves port 443 and HTTP only redirects", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "host", domain: "mesh.example.com", tls: { credentialName: "addons-tls" } } },
+            addons: {
+                expose: {
+                    mode: "host",
+                    domain: "mesh.example.com",
+                    tls: { credentialName: "addons-tls" },
+                    jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
+                },
+            },
             grafanaAdminPassword: "correct horse battery",
         });
         const [gateway] = byType(resources, "kubernetes:networking.istio.io/v1:Gateway");
@@ -209,10 +223,10 @@ describe("options", () => {
         });
     });
 
-    test("an unauthenticated exposure creates no Grafana Secret", async () => {
+    test("anonymous Viewer access creates no Grafana Secret", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "nodePort", allowUnauthenticated: true } },
+            addons: { anonymousAccess: true, expose: { mode: "nodePort" } },
         });
         expect(byType(resources, "kubernetes:core/v1:Secret")).toEqual([]);
     });
@@ -220,7 +234,7 @@ describe("options", () => {
     test("addons by NodePort: a NodePort Service per addon with the requested port", async () => {
         const { resources } = await build({
             profile: "demo",
-            addons: { expose: { mode: "nodePort", nodePorts: { grafana: 32000 }, allowUnauthenticated: true } },
+            addons: { anonymousAccess: true, expose: { mode: "nodePort", nodePorts: { grafana: 32000 } } },
         });
         const svc = one(resources, "kubernetes:core/v1:Service", "istio-addons-grafana-nodeport");
         expect(svc.inputs.spec).toMatchObject({

@@ -28,7 +28,7 @@ test.each(stackFiles)("%s is a valid stack configuration", (file) => {
     expect(() => parseStackConfig({ ...stackKeys(file), ...SECRETS_SET_BEFORE_UP[file] }, projectDir)).not.toThrow();
 });
 
-test("dev exposes its addons over HTTPS only, and refuses to deploy before Grafana's password is set", () => {
+test("dev exposes its addons over HTTPS only, behind a token, and refuses to deploy before Grafana's password is set", () => {
     const dev = stackKeys("Pulumi.dev.yaml");
     expect(() => parseStackConfig(dev, projectDir)).toThrow(
         "istio-mesh:grafanaAdminPassword: is required; Grafana is exposed (addons.expose.mode host)",
@@ -36,13 +36,15 @@ test("dev exposes its addons over HTTPS only, and refuses to deploy before Grafa
     const config = parseStackConfig({ ...dev, ...SECRETS_SET_BEFORE_UP["Pulumi.dev.yaml"] }, projectDir);
     expect(config.addons.exposure).toMatchObject({
         mode: "host",
-        allowUnauthenticated: false,
         tls: { credentialName: "addons-tls", insecureHttp: false },
+        jwt: { issuer: "https://login.dev.example.com" },
     });
+    expect(config.addons.access.anonymous).toBe(false);
     expect(config.addons.grafanaAdminFromSecret).toBe(true);
 });
 
-test("the local cluster's unauthenticated exposure is an explicit opt-in", () => {
+test("the local cluster's anonymous access is an explicit opt-in, on node ports, never by host name", () => {
     const local = parseStackConfig(stackKeys("Pulumi.local.yaml"), projectDir);
-    expect(local.addons.exposure).toMatchObject({ mode: "nodePort", allowUnauthenticated: true });
+    expect(local.addons.exposure.mode).toBe("nodePort");
+    expect(local.addons.access).toEqual({ anonymous: true, kialiWrite: false, fromNamespaces: [] });
 });
