@@ -244,7 +244,13 @@ export function judgeOwnership(inventory: OwnershipInventory, settings: Ownershi
 export function foreignObjectsRefusal(foreign: ForeignObject[]): string | undefined {
     if (foreign.length === 0) return undefined;
     const byOwner = new Map<string, string[]>();
-    for (const f of foreign) byOwner.set(f.owner, [...(byOwner.get(f.owner) ?? []), f.object]);
+    // CRDs last: they are many, and the namespace and webhooks say more about whose mesh it is.
+    const crdsLast = [...foreign].sort(
+        (a, b) =>
+            Number(a.object.startsWith("CustomResourceDefinition/")) -
+            Number(b.object.startsWith("CustomResourceDefinition/")),
+    );
+    for (const f of crdsLast) byOwner.set(f.owner, [...(byOwner.get(f.owner) ?? []), f.object]);
     const groups = [...byOwner].map(([owner, objects]) => {
         const shown = objects.length > 15 ? [...objects.slice(0, 15), `and ${objects.length - 15} more`] : objects;
         return `${shown.join(", ")} (${owner})`;

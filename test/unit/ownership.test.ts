@@ -88,7 +88,7 @@ describe("who owns what the cluster has", () => {
         ]);
         expect(foreignObjectsRefusal(j.foreign)).toBe(
             "the cluster already has objects this stack would take over and did not create: " +
-                "Namespace/istio-system, CustomResourceDefinition/virtualservices.networking.istio.io, MutatingWebhookConfiguration/istio-sidecar-injector, ValidatingWebhookConfiguration/istiod-default-validator, ClusterRole/istiod-clusterrole-istio-system " +
+                "Namespace/istio-system, MutatingWebhookConfiguration/istio-sidecar-injector, ValidatingWebhookConfiguration/istiod-default-validator, ClusterRole/istiod-clusterrole-istio-system, CustomResourceDefinition/virtualservices.networking.istio.io " +
                 `(stack organization/istio-mesh/first (id ${OTHER})). ` +
                 "Another istio-mesh stack owns them: its destroy would delete what this stack installs, and this stack's would delete its mesh. Use another cluster, or destroy that stack first. " +
                 "If that stack is this one under a first install that did not finish (which records no stack id), set istio-mesh:adoptExisting: true for one run. " +
