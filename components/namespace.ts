@@ -41,8 +41,7 @@ const removalProvider: pulumi.dynamic.ResourceProvider<RemovalInputs, RemovalOut
             changes:
                 olds.namespace !== news.namespace ||
                 olds.stackId !== news.stackId ||
-                olds.kubeconfig !== news.kubeconfig ||
-                olds.context !== news.context,
+                JSON.stringify(olds.cluster) !== JSON.stringify(news.cluster),
             replaces: olds.namespace !== news.namespace ? ["namespace"] : [],
             deleteBeforeReplace: false,
         };
@@ -69,12 +68,17 @@ const removalProvider: pulumi.dynamic.ResourceProvider<RemovalInputs, RemovalOut
  */
 class NamespaceRemoval extends pulumi.dynamic.Resource {
     constructor(name: string, args: RemovalInputs, opts?: pulumi.CustomResourceOptions) {
-        // A kubeconfig given as contents can hold a credential: kept encrypted in the state.
-        const kubeconfig =
-            args.kubeconfig !== undefined && args.kubeconfig.includes("\n")
-                ? pulumi.secret(args.kubeconfig)
-                : args.kubeconfig;
-        super(removalProvider, name, { ...args, kubeconfig }, opts, "istio-mesh", "NamespaceRemoval");
+        // The kubeconfig can hold credentials, in any form (a path, YAML, one line of
+        // JSON): the cluster settings are a secret in the inputs and in the outputs,
+        // which the delete reads them from.
+        super(
+            removalProvider,
+            name,
+            { ...args, cluster: pulumi.secret(args.cluster) },
+            { ...opts, additionalSecretOutputs: ["cluster"] },
+            "istio-mesh",
+            "NamespaceRemoval",
+        );
     }
 }
 
@@ -115,8 +119,7 @@ export class ControlPlaneNamespace extends pulumi.ComponentResource {
             {
                 namespace: namespaceName,
                 stackId: args.stackId,
-                ...(args.cluster?.kubeconfig !== undefined ? { kubeconfig: args.cluster.kubeconfig } : {}),
-                ...(args.cluster?.context !== undefined ? { context: args.cluster.context } : {}),
+                cluster: args.cluster ?? {},
             },
             { parent: this, dependsOn: [namespace] },
         );

@@ -75,7 +75,9 @@ async function namespaceContents(kube: KubeClient, namespace: string): Promise<N
     return items.flat();
 }
 
-export interface NamespaceRemovalArgs extends KubeconfigSource {
+export interface NamespaceRemovalArgs {
+    /** The cluster: the Kubernetes provider's settings; kept in the state as a secret. */
+    cluster: KubeconfigSource;
     namespace: string;
     stackId: string;
     /** How long to wait for the namespace to be gone. @default 600 */
@@ -95,10 +97,7 @@ export interface NamespaceRemovalResult {
  * finds it used, not owned), annotated with the objects that kept it.
  */
 export async function removeNamespace(args: NamespaceRemovalArgs): Promise<NamespaceRemovalResult> {
-    const kube = new KubeClient({
-        ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
-        ...(args.context !== undefined ? { context: args.context } : {}),
-    });
+    const kube = new KubeClient(args.cluster);
     const path = `/api/v1/namespaces/${args.namespace}`;
     const ns = await kube.get<ClusterObject>(path);
     if (ns === undefined) return { outcome: "absent", keptFor: [] };
