@@ -5,7 +5,19 @@
 // `istioctl analyze` finds nothing wrong. (No traffic flows on the local cluster,
 // so the policies are proved accepted and attached, not enforced.)
 import { Stack } from "@pulumi/pulumi/automation";
-import { freshStack, istioctl, kubectlJson, projectDir, requireCluster } from "./harness";
+import {
+    deleteCrds,
+    destroyAndRemove,
+    footprint,
+    freshStack,
+    GATEWAY_API_FOOTPRINT,
+    istioctl,
+    kubectlJson,
+    MESH_FOOTPRINT,
+    projectDir,
+    PROJECT,
+    removeGatewayApiCrds,
+} from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -13,9 +25,10 @@ const STACK = "e2e-addon-access";
 const NS = "istio-system";
 const quiet = { onOutput: () => undefined };
 let stack: Stack;
+const suite = footprint({ stacks: [[PROJECT, STACK]] }, MESH_FOOTPRINT, GATEWAY_API_FOOTPRINT);
 
 beforeAll(async () => {
-    requireCluster();
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         config: {
             "istio-mesh:version": { value: "1.29.6" },
@@ -39,14 +52,18 @@ beforeAll(async () => {
             "istio-mesh:grafanaAdminPassword": { value: "e2e-grafana-admin-password", secret: true },
         },
     });
-    await stack.destroy(quiet).catch(() => undefined);
 }, 600_000);
 
-afterAll(async () => {
-    if (!stack) return;
-    await stack.destroy(quiet).catch(() => undefined);
-    await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-}, 600_000);
+afterAll(
+    () =>
+        suite.cleanUp([
+            ["destroy and remove the stack", () => destroyAndRemove(stack)],
+            // Kept on destroy, as the stack keeps them.
+            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+            ["delete the Gateway API CRDs", removeGatewayApiCrds],
+        ]),
+    600_000,
+);
 
 test("the addon hosts are closed to other sources and to requests without a token, by policies istiod accepts", async () => {
     await stack.up(quiet);

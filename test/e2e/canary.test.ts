@@ -7,15 +7,20 @@
 // step times are written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import {
+    deleteCrds,
+    deleteNamespaces,
+    destroyAndRemove,
     exists,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubectl,
     kubectlJson,
     localIstiods,
+    MESH_FOOTPRINT,
     projectDir,
-    removeGatewayApiCrds,
+    PROJECT,
     reportTimings,
-    requireCluster,
     saveArtifact,
     stepTimer,
     waitFor,
@@ -153,44 +158,36 @@ function deployApps(): void {
     kubectl("run", BARE_POD, "-n", AUTO, "--image=registry.k8s.io/pause:3.9");
 }
 
-function istioCrds(): string[] {
-    return kubectlJson<{ items: { metadata: { name: string } }[] }>("crd")
-        .items.map((c) => c.metadata.name)
-        .filter((n) => n.endsWith(".istio.io"));
-}
+/** The mesh's, and the namespaces it makes by hand (no Gateway API CRDs: they must not be there either). */
+const suite = footprint(
+    { stacks: [[PROJECT, STACK]], namespaces: [AUTO, MANUAL, PROBE] },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
 
-async function cleanSlate(): Promise<void> {
+beforeAll(async () => {
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         config: {
             "istio-mesh:profile": { value: "minimal" },
-            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
             // Revisions, tags and sidecars are under test; the Gateway API CRDs and their
             // move with the Istio minor are the ambient suite's.
             "istio-mesh:gatewayApi": { value: JSON.stringify({ enabled: false }) },
             "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
         },
     });
-    await stack.cancel().catch(() => undefined);
-    await stack.destroy(quiet).catch(() => undefined);
-    for (const ns of [AUTO, MANUAL, PROBE]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true");
     for (const ns of [AUTO, MANUAL, PROBE]) kubectl("create", "namespace", ns);
-}
-
-beforeAll(async () => {
-    requireCluster();
-    await cleanSlate();
 }, 900_000);
 
 afterAll(async () => {
     reportTimings("canary", timings);
     saveArtifact("canary-previews.md", previews.join("\n"));
-    if (stack) {
-        await stack.destroy(quiet).catch(() => undefined);
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    for (const crd of istioCrds()) kubectl("delete", "crd", crd, "--wait=true");
-    removeGatewayApiCrds();
-    for (const ns of [AUTO, MANUAL, PROBE]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
+    await suite.cleanUp([
+        ["destroy and remove the stack", () => destroyAndRemove(stack)],
+        // Kept on destroy, as the stack keeps them.
+        ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+        ["delete the namespaces made by hand", () => deleteNamespaces(AUTO, MANUAL, PROBE)],
+    ]);
 }, 900_000);
 
 describe("canary upgrade with revision tags on the local cluster", () => {

@@ -8,7 +8,21 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exists, freshStack, kubectl, kubectlJson, projectDir, requireCluster } from "./harness";
+import {
+    deleteCrds,
+    deleteNamespaces,
+    destroyAndRemove,
+    exists,
+    footprint,
+    freshStack,
+    GATEWAY_API_FOOTPRINT,
+    kubectl,
+    kubectlJson,
+    MESH_FOOTPRINT,
+    projectDir,
+    PROJECT,
+    removeGatewayApiCrds,
+} from "./harness";
 
 jest.setTimeout(900_000);
 
@@ -84,36 +98,35 @@ async function newStack(): Promise<Stack> {
         config: {
             "istio-mesh:version": { value: "1.29.6" },
             "istio-mesh:profile": { value: "minimal" },
-            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-            "istio-mesh:gatewayApi": { value: JSON.stringify({ source: "../shared/gateway-api/{version}" }) },
             "istio-mesh:injectionNamespaces": { value: "[]" },
         },
     });
     return s;
 }
 
-async function cleanSlate(): Promise<void> {
-    stack = await newStack();
-    await stack.cancel().catch(() => undefined);
-    await stack.destroy(quiet).catch(() => undefined);
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
-    kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found");
-}
+/** The mesh's, and the cluster role made by hand (the mesh footprint's `istio` prefix covers it). */
+const suite = footprint({ stacks: [[PROJECT, STACK]] }, MESH_FOOTPRINT, GATEWAY_API_FOOTPRINT);
 
 beforeAll(async () => {
-    requireCluster();
-    await cleanSlate();
+    suite.assertCleanStart();
+    stack = await newStack();
 }, 900_000);
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy(quiet).catch(() => undefined);
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    // Gone before the next suite installs into a namespace of the same name.
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
-    kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found");
-}, 900_000);
+afterAll(
+    () =>
+        suite.cleanUp([
+            ["destroy and remove the stack", () => destroyAndRemove(stack)],
+            // What the stack keeps on destroy, and what the suite made by hand before it.
+            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+            ["delete the Gateway API CRDs", removeGatewayApiCrds],
+            [`delete namespace ${NS}`, () => deleteNamespaces(NS)],
+            [
+                `delete clusterrole ${FOREIGN_ROLE}`,
+                () => kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found"),
+            ],
+        ]),
+    900_000,
+);
 
 describe("ownership on the local cluster", () => {
     test("Istio's plug-in CA procedure: the namespace and cacerts made before the stack survive destroy", async () => {

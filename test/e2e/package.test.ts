@@ -9,13 +9,14 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { freshStack, projectDir, requireCluster } from "./harness";
+import { footprint, freshStack, GATEWAY_API_FOOTPRINT, MESH_FOOTPRINT, projectDir, stackExists } from "./harness";
 
 jest.setTimeout(600_000);
 
 const STACK = "e2e-package";
 const VERSION = "1.29.6";
-const shared = path.resolve(projectDir, "../shared/istio");
+/** The program's project name (its Pulumi.yaml below). */
+const CONSUMER = "mesh-consumer";
 
 /** The version this repository has installed, so npm finds it in its cache. */
 const installedVersion = (name: string) =>
@@ -38,21 +39,27 @@ export = async () => {
 `;
 
 let work: string;
+/** A preview creates nothing, but the mesh's checks read the cluster: nothing of a mesh may be there. */
+const suite = footprint({ stacks: [[CONSUMER, STACK]] }, MESH_FOOTPRINT, GATEWAY_API_FOOTPRINT);
 
 beforeAll(() => {
-    requireCluster();
+    suite.assertCleanStart();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-consumer-"));
 });
 
-afterAll(async () => {
-    if (!work) return;
-    const stackFile = path.join(work, `Pulumi.${STACK}.yaml`);
-    if (fs.existsSync(stackFile)) {
-        const stack = await freshStack(work, STACK);
-        await stack.workspace.removeStack(STACK, { force: true });
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() =>
+    suite.cleanUp([
+        [
+            "remove the stack",
+            async () => {
+                const program = path.join(work, "program");
+                // A preview leaves no resource: a removal without --force says so.
+                if (stackExists(program, STACK)) await (await freshStack(program, STACK)).workspace.removeStack(STACK);
+            },
+        ],
+        ["remove the temp project", () => fs.rmSync(work, { recursive: true, force: true })],
+    ]),
+);
 
 test("a program outside the repository installs the packed package, compiles against its types and previews the mesh", async () => {
     // The tarball, as `npm publish` would upload it, of the build the suites run (npm test
@@ -135,8 +142,6 @@ test("a program outside the repository installs the packed package, compiles aga
         config: {
             "istio-mesh:version": { value: VERSION },
             "istio-mesh:profile": { value: "demo" },
-            "istio-mesh:chartSource": { value: `${shared}/{version}/charts` },
-            "istio-mesh:addonSource": { value: `${shared}/{version}/addons` },
         },
     });
     const creates: string[] = [];
