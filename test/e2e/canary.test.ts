@@ -24,6 +24,8 @@ import {
     saveArtifact,
     stepTimer,
     waitFor,
+    watchCollection,
+    WatchEvent,
 } from "./harness";
 
 jest.setTimeout(900_000);
@@ -259,7 +261,9 @@ describe("canary upgrade with revision tags on the local cluster", () => {
             `namespace ${AUTO}: restarting onto revision ${B.name} (follows stable), 2 at a time: Deployment/app-1 (on ${A.name}), Deployment/app-2 (on ${A.name}), Deployment/app-3 (on ${A.name})`,
         );
         manualBefore = sidecars(MANUAL);
+        const podEvents = watchCollection(`/api/v1/namespaces/${AUTO}/pods`);
         const out = await up("3. move stable to B");
+        const events = await podEvents.stop();
         expect(tagWebhookRevision("stable")).toBe(B.name);
         const auto = sidecars(AUTO);
         for (const app of AUTO_APPS) {
@@ -278,20 +282,23 @@ describe("canary upgrade with revision tags on the local cluster", () => {
         expect(out).toContain(
             `namespace ${MANUAL}: sidecars not on revision ${B.name} (follows stable), not restarted by this update (restartOnChange is off): Deployment/manual-app (on ${A.name})`,
         );
-        // Batches of two: the third Deployment was restarted only once the first two ran ready pods.
-        const readyAt = (app: string) =>
-            Date.parse(
-                kubectlJson("pods", "-n", AUTO, "-l", `app=${app}`).items[0].status.conditions.find(
-                    (c: { type: string }) => c.type === "Ready",
-                ).lastTransitionTime,
+        // Batches of two: the third Deployment was restarted only once the first two ran
+        // ready pods on B, in the order the API server saw the pods change (its watch).
+        const firstOnB = (app: string, what: (e: WatchEvent) => boolean) =>
+            events.findIndex(
+                (e) =>
+                    e.object.metadata.labels?.app === app &&
+                    JSON.parse(e.object.metadata.annotations?.["sidecar.istio.io/status"] ?? "{}").revision ===
+                        B.name &&
+                    what(e),
             );
-        const newestReplicaSet = (app: string) =>
-            Math.max(
-                ...kubectlJson("replicasets", "-n", AUTO, "-l", `app=${app}`).items.map(
-                    (rs: { metadata: { creationTimestamp: string } }) => Date.parse(rs.metadata.creationTimestamp),
-                ),
+        const ready = (e: WatchEvent) =>
+            (e.object.status?.conditions ?? []).some(
+                (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
             );
-        expect(newestReplicaSet("app-3")).toBeGreaterThanOrEqual(Math.max(readyAt("app-1"), readyAt("app-2")));
+        const firstReady = ["app-1", "app-2"].map((app) => firstOnB(app, ready));
+        expect(firstReady.every((i) => i >= 0)).toBe(true);
+        expect(firstOnB("app-3", (e) => e.type === "ADDED")).toBeGreaterThan(Math.max(...firstReady));
         const recorded = (await stack.outputs()).namespaceRevisions.value as { name: string; revision: string }[];
         expect(recorded.map((n) => [n.name, n.revision])).toEqual([
             [AUTO, B.name],

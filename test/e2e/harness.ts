@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the real Pulumi CLI through the Automation API,
 // and kubectl against the local cluster to check what the engine claims.
 import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -458,6 +458,45 @@ export async function waitFor<T>(what: string, seconds: number, check: () => T |
         }
         await new Promise((r) => setTimeout(r, 500));
     }
+}
+
+/** One event of a Kubernetes watch. Objects are free-form JSON, hence `any`. */
+export interface WatchEvent {
+    type: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    object: any;
+}
+
+/**
+ * Watches a collection (an API path such as `/api/v1/namespaces/x/pods`) from the
+ * resourceVersion of a list made now, so nothing after this call is missed, until
+ * `stop()`, which returns the events in the order the API server sent them: the
+ * cluster's own order of changes, finer than any timestamp (those have seconds).
+ */
+export function watchCollection(apiPath: string): { stop(): Promise<WatchEvent[]> } {
+    const list = JSON.parse(kubectl("get", "--raw", apiPath)) as { metadata: { resourceVersion: string } };
+    const query = `watch=true&allowWatchBookmarks=false&resourceVersion=${list.metadata.resourceVersion}`;
+    const child = spawn("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", `${apiPath}?${query}`], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const ended = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    return {
+        async stop() {
+            // A watch that ended on its own (an error, a timeout) may have missed events.
+            if (child.exitCode !== null)
+                throw new Error(`the watch of ${apiPath} ended early (${child.exitCode}): ${err}`);
+            child.kill("SIGTERM");
+            await ended;
+            return out
+                .split("\n")
+                .filter((line) => line.trim() !== "")
+                .map((line) => JSON.parse(line) as WatchEvent);
+        },
+    };
 }
 
 /** istioctl against the local cluster: its stdout and stderr (where some commands report); throws when it exits non-zero. */
