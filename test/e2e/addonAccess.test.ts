@@ -6,7 +6,6 @@
 // so the policies are proved accepted and attached, not enforced.)
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    deleteCrds,
     destroyAndRemove,
     footprint,
     freshStack,
@@ -14,9 +13,9 @@ import {
     istioctl,
     kubectlJson,
     MESH_FOOTPRINT,
-    projectDir,
+    MESH_KEPT_ON_DESTROY,
     PROJECT,
-    removeGatewayApiCrds,
+    projectDir,
 } from "./harness";
 
 jest.setTimeout(600_000);
@@ -55,13 +54,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(
-    () =>
-        suite.cleanUp([
-            ["destroy and remove the stack", () => destroyAndRemove(stack)],
-            // Kept on destroy, as the stack keeps them.
-            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
-            ["delete the Gateway API CRDs", removeGatewayApiCrds],
-        ]),
+    () => suite.cleanUp([["destroy and remove the stack", () => destroyAndRemove(stack)], ...MESH_KEPT_ON_DESTROY]),
     600_000,
 );
 

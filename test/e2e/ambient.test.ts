@@ -14,7 +14,6 @@ import { BUNDLE_VERSION_ANNOTATION, OWNER_ANNOTATION } from "../../components/ga
 import {
     applyUserDeployment,
     artifactsDir,
-    deleteCrds,
     deleteNamespaces,
     destroyAndRemove,
     footprint,
@@ -23,10 +22,10 @@ import {
     kubectl,
     kubectlJson,
     MESH_FOOTPRINT,
-    projectDir,
+    MESH_KEPT_ON_DESTROY,
     PROJECT,
+    projectDir,
     releaseMirror,
-    removeGatewayApiCrds,
     saveArtifact,
     stepTimer,
     waitFor,
@@ -161,9 +160,8 @@ afterAll(async () => {
     console.log(`ambient step timings (also in ${path.join(artifactsDir, "ambient-timings.md")}):\n${table}`);
     await suite.cleanUp([
         ["destroy and remove the stack", () => destroyAndRemove(stack)],
-        // Kept on destroy, as the stack keeps them.
-        ["delete Istio's CRDs", () => deleteCrds("istio.io")],
-        ["delete the Gateway API CRDs", removeGatewayApiCrds],
+        // With someone else's Gateway API CRDs the suite applied by hand.
+        ...MESH_KEPT_ON_DESTROY,
         ["delete the namespaces made by hand", () => deleteNamespaces(SIDECAR_NS, AMBIENT_NS)],
     ]);
 }, 900_000);

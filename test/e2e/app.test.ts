@@ -12,7 +12,6 @@ import { meshHttpRouteSpec } from "../../components/traffic/gatewayApiSpecs";
 import { readServiceRoute, TrafficReader } from "../../components/traffic/validate";
 import { ServiceRoute } from "../../components/traffic/types";
 import {
-    deleteCrds,
     deleteNamespaces,
     destroyAndRemove,
     exists,
@@ -25,9 +24,10 @@ import {
     kubectlJson,
     localStackConfig,
     MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     NO_ADDONS,
-    projectDir,
     PROJECT,
+    projectDir,
     releaseMirror,
     setConfigValues,
     waitFor,
@@ -172,12 +172,8 @@ afterAll(
         suite.cleanUp([
             ["destroy and remove the app stack", () => destroyAndRemove(app)],
             ["destroy and remove the mesh stack", () => destroyAndRemove(mesh)],
-            // What the mesh keeps on destroy, and what this suite added by hand.
-            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
-            [
-                "delete the Gateway API CRDs",
-                () => kubectl("delete", "-f", GATEWAY_API_CRDS(), "--ignore-not-found", "--wait=true"),
-            ],
+            // With the Gateway API CRDs this suite applied by hand.
+            ...MESH_KEPT_ON_DESTROY,
             [`delete namespace ${NS}`, () => deleteNamespaces(NS)],
         ]),
     900_000,

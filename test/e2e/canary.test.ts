@@ -7,7 +7,6 @@
 // step times are written to artifacts/.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import {
-    deleteCrds,
     deleteNamespaces,
     destroyAndRemove,
     exists,
@@ -18,8 +17,9 @@ import {
     kubectlJson,
     localIstiods,
     MESH_FOOTPRINT,
-    projectDir,
+    MESH_KEPT_ON_DESTROY,
     PROJECT,
+    projectDir,
     reportTimings,
     saveArtifact,
     stepTimer,
@@ -186,8 +186,7 @@ afterAll(async () => {
     saveArtifact("canary-previews.md", previews.join("\n"));
     await suite.cleanUp([
         ["destroy and remove the stack", () => destroyAndRemove(stack)],
-        // Kept on destroy, as the stack keeps them.
-        ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+        ...MESH_KEPT_ON_DESTROY,
         ["delete the namespaces made by hand", () => deleteNamespaces(AUTO, MANUAL, PROBE)],
     ]);
 }, 900_000);

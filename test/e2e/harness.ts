@@ -318,6 +318,18 @@ export const GATEWAY_API_FOOTPRINT: FootprintParts = {
     ],
 };
 
+/**
+ * The end of a suite with a mesh stack, after the stack's destroy: what the stack
+ * keeps on destroy by design (Istio's CRDs, the Gateway API CRDs and their
+ * policy), and the control plane namespace if the stack left it (one it did not
+ * own, or one holding objects it did not make), so the next suite starts clean.
+ */
+export const MESH_KEPT_ON_DESTROY: [what: string, run: () => unknown][] = [
+    ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+    ["delete the Gateway API CRDs", () => removeGatewayApiCrds()],
+    ["delete namespace istio-system", () => deleteNamespaces("istio-system")],
+];
+
 /** The project of this repository, the one most suites' stacks belong to. */
 export const PROJECT = "istio-mesh";
 

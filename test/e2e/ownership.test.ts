@@ -9,8 +9,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    deleteCrds,
-    deleteNamespaces,
     destroyAndRemove,
     exists,
     footprint,
@@ -19,9 +17,9 @@ import {
     kubectl,
     kubectlJson,
     MESH_FOOTPRINT,
-    projectDir,
+    MESH_KEPT_ON_DESTROY,
     PROJECT,
-    removeGatewayApiCrds,
+    projectDir,
 } from "./harness";
 
 jest.setTimeout(900_000);
@@ -116,10 +114,8 @@ afterAll(
     () =>
         suite.cleanUp([
             ["destroy and remove the stack", () => destroyAndRemove(stack)],
-            // What the stack keeps on destroy, and what the suite made by hand before it.
-            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
-            ["delete the Gateway API CRDs", removeGatewayApiCrds],
-            [`delete namespace ${NS}`, () => deleteNamespaces(NS)],
+            // With the namespace the suite made by hand before the stack.
+            ...MESH_KEPT_ON_DESTROY,
             [
                 `delete clusterrole ${FOREIGN_ROLE}`,
                 () => kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found"),

@@ -11,7 +11,6 @@ import * as os from "os";
 import * as path from "path";
 import {
     cliEnv,
-    deleteCrds,
     destroyAndRemove,
     exists,
     footprint,
@@ -20,9 +19,10 @@ import {
     kubectl,
     kubectlJson,
     MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     MINIMAL_MESH,
-    projectDir,
     PROJECT,
+    projectDir,
     saveArtifact,
     setConfigValues,
 } from "./harness";
@@ -121,8 +121,7 @@ afterAll(
     () =>
         suite.cleanUp([
             ["destroy and remove the stack", () => destroyAndRemove(stack)],
-            // Kept on destroy, as the stack keeps them.
-            ["delete Istio's CRDs", () => deleteCrds("istio.io")],
+            ...MESH_KEPT_ON_DESTROY,
             ["remove the temp folder", () => tmp && fs.rmSync(tmp, { recursive: true, force: true })],
         ]),
     600_000,
