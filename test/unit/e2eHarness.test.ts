@@ -24,6 +24,8 @@ const server = http.createServer((req, res) => {
     if (url === "/apis") return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
     if (url === "/api/v1") return json(res, 200, { kind: "APIResourceList", groupVersion: "v1", resources: [
         { name: "namespaces", singularName: "namespace", namespaced: false, kind: "Namespace", verbs: ["get", "list"] }] });
+    if (url === "/api/v1/namespaces") return json(res, 200, { kind: "NamespaceList", apiVersion: "v1", metadata: {},
+        items: [{ kind: "Namespace", apiVersion: "v1", metadata: { name: "present" } }] });
     const m = /^\\/api\\/v1\\/namespaces\\/([^/]+)$/.exec(url);
     if (m && m[1] === "present") return json(res, 200, { kind: "Namespace", apiVersion: "v1", metadata: { name: "present" } });
     if (m && m[1] === "broken") return json(res, 500, status(500, "InternalError", "etcd is on fire"));
@@ -96,6 +98,42 @@ describe("the harness refuses a cluster it was not given", () => {
     test("a test cluster (the marker test.sh writes) is accepted", async () => {
         const { testClusterProblem } = await import("../e2e/harness");
         expect(testClusterProblem({ ISTIO_MESH_CLUSTER_DIR: dir })).toBeUndefined();
+    });
+});
+
+describe("a suite's footprint", () => {
+    test("the start names everything of it already on the cluster", async () => {
+        const { footprint } = await import("../e2e/harness");
+        expect(() => footprint({ namespaces: ["present", "absent"] }).assertCleanStart()).toThrow(
+            /^the test cluster is not clean for this suite; already there: namespace\/present\. /,
+        );
+    });
+
+    test("the cleanup runs every step, then fails naming each step that failed", async () => {
+        const { footprint } = await import("../e2e/harness");
+        const suite = footprint({ namespaces: ["absent"] });
+        suite.assertCleanStart();
+        const ran: string[] = [];
+        const cleanup = suite.cleanUp([
+            [
+                "destroy the stack",
+                () => {
+                    throw new Error("the provider timed out");
+                },
+            ],
+            ["delete the CRDs", () => ran.push("crds")],
+        ]);
+        await expect(cleanup).rejects.toThrow("cleanup failed:\n- destroy the stack: the provider timed out");
+        expect(ran).toEqual(["crds"]);
+    });
+
+    test("a suite whose start found the cluster unclean cleans nothing up: what it found is not its own", async () => {
+        const { footprint } = await import("../e2e/harness");
+        const suite = footprint({ namespaces: ["present"] });
+        expect(() => suite.assertCleanStart()).toThrow();
+        const ran: string[] = [];
+        await suite.cleanUp([["delete namespace present", () => ran.push("deleted")]]);
+        expect(ran).toEqual([]);
     });
 });
 
