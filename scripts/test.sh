@@ -22,9 +22,9 @@
 # Env:   ISTIO_MESH_TEST_LANES        end-to-end lanes side by side (default 2: a lane is mostly
 #                                     one busy core, the engine and the API server taking turns)
 #        ISTIO_MESH_TEST_CLUSTER_DIR  lane N's cluster is <this>-N (default <project>/.cluster-test)
-#        ISTIO_MESH_TEST_ORDER        "reverse": each lane runs its suites in the reverse of their
-#                                     given order (with ISTIO_MESH_TEST_LANES=1: every suite, in
-#                                     reverse alphabetical order), to show that order does not matter
+#        ISTIO_MESH_TEST_ORDER        "reverse": each lane runs its suites shortest first instead of
+#                                     longest first (with ISTIO_MESH_TEST_LANES=1: every suite, in
+#                                     the reverse of the one-lane order), to show that order does not matter
 #        ISTIO_MESH_TEST_KEEP_CLUSTERS=1  leave the lanes' clusters running, for inspection
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -140,7 +140,7 @@ stop_cluster() {
 run_lane() {
   local n="$1"; shift
   local IFS=:
-  ISTIO_MESH_CLUSTER_DIR="$cluster_base-$n" ISTIO_MESH_TEST_ORDER="$*" \
+  ISTIO_MESH_CLUSTER_DIR="$cluster_base-$n" ISTIO_MESH_SUITE_ORDER="$*" \
     npx jest --selectProjects e2e --runInBand --runTestsByPath "$@" \
     --json --outputFile="artifacts/jest-e2e-$n.json" >"artifacts/e2e-lane-$n.log" 2>&1
 }
