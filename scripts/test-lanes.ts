@@ -65,7 +65,7 @@ interface JestReport {
     numPassedTests: number;
     numFailedTests: number;
     numRuntimeErrorTestSuites: number;
-    testResults: { name: string; status: string; perfStats?: { start: number; end: number } }[];
+    testResults: { name: string; status: string; startTime?: number; endTime?: number }[];
 }
 
 function readReport(file: string): JestReport {
@@ -85,8 +85,8 @@ export function reportCounts(report: JestReport): { passed: number; failed: numb
 export function reportSeconds(report: JestReport, projectDir: string): SuiteSeconds {
     const seconds: SuiteSeconds = {};
     for (const t of report.testResults) {
-        if (t.perfStats && t.perfStats.end > t.perfStats.start) {
-            seconds[path.relative(projectDir, t.name)] = Math.round((t.perfStats.end - t.perfStats.start) / 100) / 10;
+        if (t.startTime !== undefined && t.endTime !== undefined && t.endTime > t.startTime) {
+            seconds[path.relative(projectDir, t.name)] = Math.round((t.endTime - t.startTime) / 100) / 10;
         }
     }
     return seconds;

@@ -53,8 +53,8 @@ describe("reports and seconds", () => {
         numFailedTests: 1,
         numRuntimeErrorTestSuites: 1,
         testResults: [
-            { name: "/p/test/e2e/a.test.ts", status: "passed", perfStats: { start: 1000, end: 251_000 } },
-            { name: "/p/test/e2e/b.test.ts", status: "failed", perfStats: { start: 0, end: 0 } },
+            { name: "/p/test/e2e/a.test.ts", status: "passed", startTime: 1000, endTime: 251_000 },
+            { name: "/p/test/e2e/b.test.ts", status: "failed", startTime: 0, endTime: 0 },
         ],
     };
 
