@@ -15,6 +15,8 @@ const project = (name, extra = {}) => ({
 
 module.exports = {
     testTimeout: 60000,
+    // The order scripts/test.sh gives each lane (ISTIO_MESH_SUITE_ORDER), else jest's own.
+    testSequencer: "<rootDir>/test/support/sequencer.mjs",
     // The unit and render tests read Istio releases: made local once per run (mirror or download).
     projects: [
         project("unit", { globalSetup: "<rootDir>/test/support/releases.setup.ts" }),

@@ -52,12 +52,14 @@ function checkShape(r: Reader, values: Record<string, unknown>, rootKey: string)
         depth: number;
         /** The first-level value it lies under, which a message about depth names. */
         top: { key: string; value: unknown };
+        /** An element of a list (where `undefined` is a hole, not an unset key). */
+        inList?: boolean;
     }
     // An explicit stack, not recursion: the input decides how deep the walk goes.
     const pending: Pending[] = [{ key: rootKey, value: values, depth: 0, top: { key: rootKey, value: values } }];
     let walked = 0;
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-        const { key, value, depth, top } = next;
+        const { key, value, depth, top, inList } = next;
         if (depth > MAX_DEPTH) {
             r.invalid(top.key, top.value, `is nested more than ${MAX_DEPTH} levels deep; no istiod chart value is`);
             return;
@@ -65,6 +67,14 @@ function checkShape(r: Reader, values: Record<string, unknown>, rootKey: string)
         if (++walked > MAX_VALUES) {
             r.invalid(rootKey, values, `holds more than ${MAX_VALUES} values; no istiod values file does`);
             return;
+        }
+        if (!Array.isArray(value) && !isPlainObject(value) && !isChartScalar(value, inList === true)) {
+            r.invalid(
+                key,
+                value,
+                "is not a chart value; values are strings, finite numbers, booleans, null, lists and maps",
+            );
+            continue;
         }
         const children: [string | number, unknown][] = Array.isArray(value)
             ? Array.from(value, (child: unknown, i): [number, unknown] => [i, child])
@@ -78,9 +88,27 @@ function checkShape(r: Reader, values: Record<string, unknown>, rootKey: string)
                 continue;
             }
             const childTop = depth === 0 ? { key: childPath, value: child } : top;
-            pending.push({ key: childPath, value: child, depth: depth + 1, top: childTop });
+            pending.push({
+                key: childPath,
+                value: child,
+                depth: depth + 1,
+                top: childTop,
+                inList: Array.isArray(value),
+            });
         }
     }
+}
+
+/**
+ * What a values file can hold at a leaf; Helm would get anything else changed
+ * (Infinity becomes null) or not at all (a function, a Date's fields).
+ * `undefined` is an unset map key, never a list element (a hole JSON turns into null).
+ */
+function isChartScalar(v: unknown, inList: boolean): boolean {
+    if (v === undefined) return !inList;
+    return (
+        v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))
+    );
 }
 
 function checkStackManaged(r: Reader, values: Record<string, unknown>, rootKey: string): void {

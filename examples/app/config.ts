@@ -75,11 +75,13 @@ const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-
 /**
  * Reads and checks the settings. `stack` and `organization` give the default
  * mesh stack (the same stack name in project istio-mesh); `programDir` resolves a
- * relative sampleSource.
+ * relative sampleSource; `mirror`, the mesh's release mirror
+ * (ISTIO_MESH_RELEASE_MIRROR), stands in for the official samples as it does for
+ * the mesh's charts: `<mirror>/istio/<version>/samples`.
  */
 export function parseAppConfig(
     values: Record<string, unknown>,
-    defaults: { organization: string; stack: string; programDir: string },
+    defaults: { organization: string; stack: string; programDir: string; mirror?: string },
 ): AppConfig {
     const r = new TrafficReader();
     for (const k of Object.keys(values)) {
@@ -119,7 +121,9 @@ export function parseAppConfig(
     }
     const trafficApi = readTrafficApi(r, key("trafficApi"), values.trafficApi) ?? "istio";
 
-    let sampleSource = DEFAULT_SAMPLE_SOURCE;
+    let sampleSource = defaults.mirror
+        ? path.join(path.resolve(defaults.mirror), "istio", "{version}", "samples")
+        : DEFAULT_SAMPLE_SOURCE;
     if (values.sampleSource !== undefined) {
         const s = values.sampleSource;
         if (typeof s !== "string" || s.length === 0) {

@@ -38,6 +38,7 @@ export = async () => {
             organization: pulumi.getOrganization(),
             stack: pulumi.getStack(),
             programDir: __dirname,
+            mirror: process.env.ISTIO_MESH_RELEASE_MIRROR,
         }),
     );
     const meshRef = new pulumi.StackReference("mesh", { name: config.meshStack });

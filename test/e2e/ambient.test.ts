@@ -15,11 +15,18 @@ import { BUNDLE_VERSION_ANNOTATION, OWNER_ANNOTATION } from "../../components/ga
 import {
     applyUserDeployment,
     artifactsDir,
+    deleteNamespaces,
+    destroyAndRemove,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubectl,
     kubectlJson,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
+    PROJECT,
     projectDir,
-    requireCluster,
+    releaseMirror,
     saveArtifact,
     stepTimer,
     waitFor,
@@ -32,7 +39,8 @@ const STACK = "e2e-ambient";
 const OWNER = `organization/istio-mesh/${STACK}`;
 const SIDECAR_NS = "shop-sidecar";
 const AMBIENT_NS = "shop-ambient";
-const GATEWAY_API_FILES = path.resolve(projectDir, "../shared/gateway-api");
+/** Someone else's Gateway API install reads the release file from the mirror. */
+const GATEWAY_API_FILES = () => path.join(releaseMirror(), "gateway-api");
 const APP = "ratings";
 
 const timings: [string, number][] = [];
@@ -100,17 +108,6 @@ function gatewayApiCrds(): Record<string, { version?: string; owner?: string }> 
     );
 }
 
-function removeGatewayApi(): void {
-    kubectl(
-        "delete",
-        "validatingadmissionpolicybinding,validatingadmissionpolicy",
-        "safe-upgrades.gateway.networking.k8s.io",
-        "--ignore-not-found",
-    );
-    const names = Object.keys(gatewayApiCrds());
-    if (names.length > 0) kubectl("delete", "crd", ...names, "--wait=true");
-}
-
 function namespaceLabels(ns: string): Record<string, string> {
     return kubectlJson("namespace", ns).metadata.labels ?? {};
 }
@@ -150,31 +147,24 @@ async function setConfig(values: Record<string, unknown>): Promise<void> {
     }
 }
 
+const suite = footprint(
+    { stacks: [[PROJECT, STACK]], namespaces: [SIDECAR_NS, AMBIENT_NS] },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
+
 beforeAll(async () => {
-    requireCluster();
-    stack = await freshStack(projectDir, STACK, {
-        config: {
-            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
-            "istio-mesh:addonSource": { value: "../shared/istio/{version}/addons" },
-        },
-    });
+    suite.assertCleanStart();
+    stack = await freshStack(projectDir, STACK, { config: {} });
     await setConfig({
         version: "1.29.6",
         profile: "ambient",
         gateways: [],
-        gatewayApi: { source: "../shared/gateway-api/{version}" },
         injectionNamespaces: [SIDECAR_NS],
         ambientNamespaces: [AMBIENT_NS],
         waypoints: [{ namespace: AMBIENT_NS }],
     });
-    // A clean slate: what an interrupted run may have left.
-    await stack.cancel().catch(() => undefined);
-    await stack.destroy(quiet).catch(() => undefined);
-    removeGatewayApi();
-    for (const ns of [SIDECAR_NS, AMBIENT_NS]) {
-        kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true");
-        kubectl("create", "namespace", ns);
-    }
+    for (const ns of [SIDECAR_NS, AMBIENT_NS]) kubectl("create", "namespace", ns);
 }, 900_000);
 
 afterAll(async () => {
@@ -185,18 +175,17 @@ afterAll(async () => {
     ].join("\n");
     saveArtifact("ambient-timings.md", table + "\n");
     console.log(`ambient step timings (also in ${path.join(artifactsDir, "ambient-timings.md")}):\n${table}`);
-    if (stack) {
-        await stack.destroy(quiet).catch(() => undefined);
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    // Cluster-wide leftovers of this suite only (the lifecycle suite brings its own).
-    removeGatewayApi();
-    for (const ns of [SIDECAR_NS, AMBIENT_NS]) kubectl("delete", "namespace", ns, "--ignore-not-found");
+    await suite.cleanUp([
+        ["destroy and remove the stack", () => destroyAndRemove(stack)],
+        // With someone else's Gateway API CRDs the suite applied by hand.
+        ...MESH_KEPT_ON_DESTROY,
+        ["delete the namespaces made by hand", () => deleteNamespaces(SIDECAR_NS, AMBIENT_NS)],
+    ]);
 }, 900_000);
 
 describe("Gateway API CRDs and ambient mode on the local cluster", () => {
     test("1. older Gateway API CRDs someone else installed: the preview names them and the setting to take them over, and leaves them", async () => {
-        kubectl("apply", "--server-side", "-f", path.join(GATEWAY_API_FILES, "v1.4.1", "standard-install.yaml"));
+        kubectl("apply", "--server-side", "-f", path.join(GATEWAY_API_FILES(), "v1.4.1", "standard-install.yaml"));
         const before = gatewayApiCrds();
         expect(Object.values(before).map((c) => c.version)).toEqual(Array(6).fill("v1.4.1"));
 
@@ -213,7 +202,7 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
     test("2. install 1.29.6 ambient, taking the v1.4.1 CRDs over: ztunnel, CNI in ambient mode, enrolment, waypoint built by istiod", async () => {
         await setConfig({
             version: "1.29.6",
-            gatewayApi: { source: "../shared/gateway-api/{version}", takeOver: true },
+            gatewayApi: { takeOver: true },
         });
         const result = await step("2. up 1.29.6 ambient", () => stack.up(quiet));
         expect(result.outputs.gatewayApiVersion.value).toBe("v1.4.1");

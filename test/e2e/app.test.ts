@@ -14,16 +14,23 @@ import { meshHttpRouteSpec } from "../../components/traffic/gatewayApiSpecs";
 import { readServiceRoute, TrafficReader } from "../../components/traffic/validate";
 import { ServiceRoute } from "../../components/traffic/types";
 import {
+    deleteNamespaces,
+    destroyAndRemove,
     exists,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     istioctl,
     kubeconfig,
     kubectl,
     kubectlJson,
     localStackConfig,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     NO_ADDONS,
+    PROJECT,
     projectDir,
-    requireCluster,
+    releaseMirror,
     setConfigValues,
     waitFor,
 } from "./harness";
@@ -36,7 +43,7 @@ const APP_STACK = "e2e-app";
 const NS = "bookinfo";
 const appDir = path.join(projectDir, "examples/app");
 /** The Gateway API release Istio 1.29 is built against; the mesh stack does not install it yet. */
-const GATEWAY_API_CRDS = path.join(projectDir, "../shared/gateway-api/v1.4.1/standard-install.yaml");
+const GATEWAY_API_CRDS = () => path.join(releaseMirror(), "gateway-api/v1.4.1/standard-install.yaml");
 const quiet = { onOutput: () => undefined };
 
 const DEPLOYMENTS = [
@@ -156,17 +163,23 @@ function checkedRoute(input: object, api: "istio" | "gateway-api"): ServiceRoute
     return route as ServiceRoute;
 }
 
-function deleteIstioCrds(): void {
-    for (const crd of meshSnapshot().crds.filter((c) => c.endsWith(".istio.io"))) {
-        kubectl("delete", "crd", crd, "--wait=true");
-    }
-}
+const suite = footprint(
+    {
+        stacks: [
+            [PROJECT, MESH_STACK],
+            ["istio-mesh-app", APP_STACK],
+        ],
+        namespaces: [NS],
+    },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
 
 beforeAll(async () => {
-    requireCluster();
+    suite.assertCleanStart();
     // A Gateway API install as Istio's docs do it, before istiod starts.
-    kubectl("apply", "--server-side", "-f", GATEWAY_API_CRDS);
-    if (!exists("namespace", NS)) kubectl("create", "namespace", NS);
+    kubectl("apply", "--server-side", "-f", GATEWAY_API_CRDS());
+    kubectl("create", "namespace", NS);
     mesh = await freshStack(projectDir, MESH_STACK, {
         configFile: path.join(projectDir, "Pulumi.local.yaml"),
         config: { "istio-mesh:injectionNamespaces": { value: JSON.stringify([NS]) } },
@@ -188,20 +201,17 @@ beforeAll(async () => {
     });
 }, 900_000);
 
-afterAll(async () => {
-    if (app) {
-        await app.destroy(quiet).catch(() => undefined);
-        await app.workspace.removeStack(APP_STACK, { force: true }).catch(() => undefined);
-    }
-    if (mesh) {
-        await mesh.destroy(quiet).catch(() => undefined);
-        await mesh.workspace.removeStack(MESH_STACK, { force: true }).catch(() => undefined);
-    }
-    // What this suite added by hand: the kept Istio CRDs, the Gateway API CRDs, the namespace.
-    deleteIstioCrds();
-    kubectl("delete", "-f", GATEWAY_API_CRDS, "--ignore-not-found", "--wait=true");
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
-}, 900_000);
+afterAll(
+    () =>
+        suite.cleanUp([
+            ["destroy and remove the app stack", () => destroyAndRemove(app)],
+            ["destroy and remove the mesh stack", () => destroyAndRemove(mesh)],
+            // With the Gateway API CRDs this suite applied by hand.
+            ...MESH_KEPT_ON_DESTROY,
+            [`delete namespace ${NS}`, () => deleteNamespaces(NS)],
+        ]),
+    900_000,
+);
 
 describe("the application stack on the mesh stack", () => {
     test("1. a namespace the mesh does not inject is refused before anything is created, naming the fix", async () => {

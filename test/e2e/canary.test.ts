@@ -8,20 +8,27 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import {
+    deleteNamespaces,
+    destroyAndRemove,
     exists,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     istioctl,
     kubeconfig,
     kubectl,
     kubectlJson,
     localIstiods,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
+    PROJECT,
     projectDir,
-    removeGatewayApiCrds,
     reportTimings,
-    requireCluster,
     saveArtifact,
     stepTimer,
     waitFor,
+    watchCollection,
+    WatchEvent,
 } from "./harness";
 import { podOf, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
 
@@ -206,44 +213,35 @@ function deployApps(): void {
     kubectl("run", BARE_POD, "-n", AUTO, "--image=registry.k8s.io/pause:3.9");
 }
 
-function istioCrds(): string[] {
-    return kubectlJson<{ items: { metadata: { name: string } }[] }>("crd")
-        .items.map((c) => c.metadata.name)
-        .filter((n) => n.endsWith(".istio.io"));
-}
+/** The mesh's, and the namespaces it makes by hand (no Gateway API CRDs: they must not be there either). */
+const suite = footprint(
+    { stacks: [[PROJECT, STACK]], namespaces: [AUTO, MANUAL, PROBE] },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
 
-async function cleanSlate(): Promise<void> {
+beforeAll(async () => {
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         config: {
             "istio-mesh:profile": { value: "minimal" },
-            "istio-mesh:chartSource": { value: "../shared/istio/{version}/charts" },
             // Revisions, tags and sidecars are under test; the Gateway API CRDs and their
             // move with the Istio minor are the ambient suite's.
             "istio-mesh:gatewayApi": { value: JSON.stringify({ enabled: false }) },
             "istio-mesh:sidecarMigration": { value: JSON.stringify({ batchSize: 2, timeoutSeconds: 120 }) },
         },
     });
-    await stack.cancel().catch(() => undefined);
-    await stack.destroy(quiet).catch(() => undefined);
-    for (const ns of [AUTO, MANUAL, PROBE]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true");
     for (const ns of [AUTO, MANUAL, PROBE]) kubectl("create", "namespace", ns);
-}
-
-beforeAll(async () => {
-    requireCluster();
-    await cleanSlate();
 }, 900_000);
 
 afterAll(async () => {
     reportTimings("canary", timings);
     saveArtifact("canary-previews.md", previews.join("\n"));
-    if (stack) {
-        await stack.destroy(quiet).catch(() => undefined);
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    for (const crd of istioCrds()) kubectl("delete", "crd", crd, "--wait=true");
-    removeGatewayApiCrds();
-    for (const ns of [AUTO, MANUAL, PROBE]) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=false");
+    await suite.cleanUp([
+        ["destroy and remove the stack", () => destroyAndRemove(stack)],
+        ...MESH_KEPT_ON_DESTROY,
+        ["delete the namespaces made by hand", () => deleteNamespaces(AUTO, MANUAL, PROBE)],
+    ]);
 }, 900_000);
 
 describe("canary upgrade with revision tags on the local cluster", () => {
@@ -319,7 +317,9 @@ describe("canary upgrade with revision tags on the local cluster", () => {
             `namespace ${AUTO}: restarting onto revision ${B.name} (follows stable), 2 at a time: Deployment/app-1 (on ${A.name}), Deployment/app-2 (on ${A.name}), Deployment/app-3 (on ${A.name})`,
         );
         manualBefore = sidecars(MANUAL);
+        const podEvents = watchCollection(`/api/v1/namespaces/${AUTO}/pods`);
         const out = await up("3. move stable to B");
+        const events = await podEvents.stop();
         expect(tagWebhookRevision("stable")).toBe(B.name);
         const auto = sidecars(AUTO);
         for (const app of AUTO_APPS) {
@@ -338,20 +338,23 @@ describe("canary upgrade with revision tags on the local cluster", () => {
         expect(out).toContain(
             `namespace ${MANUAL}: sidecars not on revision ${B.name} (follows stable), not restarted by this update (restartOnChange is off): Deployment/manual-app (on ${A.name})`,
         );
-        // Batches of two: the third Deployment was restarted only once the first two ran ready pods.
-        const readyAt = (app: string) =>
-            Date.parse(
-                kubectlJson("pods", "-n", AUTO, "-l", `app=${app}`).items[0].status.conditions.find(
-                    (c: { type: string }) => c.type === "Ready",
-                ).lastTransitionTime,
+        // Batches of two: the third Deployment was restarted only once the first two ran
+        // ready pods on B, in the order the API server saw the pods change (its watch).
+        const firstOnB = (app: string, what: (e: WatchEvent) => boolean) =>
+            events.findIndex(
+                (e) =>
+                    e.object.metadata.labels?.app === app &&
+                    JSON.parse(e.object.metadata.annotations?.["sidecar.istio.io/status"] ?? "{}").revision ===
+                        B.name &&
+                    what(e),
             );
-        const newestReplicaSet = (app: string) =>
-            Math.max(
-                ...kubectlJson("replicasets", "-n", AUTO, "-l", `app=${app}`).items.map(
-                    (rs: { metadata: { creationTimestamp: string } }) => Date.parse(rs.metadata.creationTimestamp),
-                ),
+        const ready = (e: WatchEvent) =>
+            (e.object.status?.conditions ?? []).some(
+                (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
             );
-        expect(newestReplicaSet("app-3")).toBeGreaterThanOrEqual(Math.max(readyAt("app-1"), readyAt("app-2")));
+        const firstReady = ["app-1", "app-2"].map((app) => firstOnB(app, ready));
+        expect(firstReady.every((i) => i >= 0)).toBe(true);
+        expect(firstOnB("app-3", (e) => e.type === "ADDED")).toBeGreaterThan(Math.max(...firstReady));
         const recorded = (await stack.outputs()).namespaceRevisions.value as { name: string; revision: string }[];
         expect(recorded.map((n) => [n.name, n.revision])).toEqual([
             [AUTO, B.name],

@@ -12,19 +12,23 @@ import * as path from "path";
 import {
     applyUserDeployment,
     cliEnv,
+    destroyAndRemove,
     exists,
+    footprint,
     freshStack,
-    kubectl,
-    kubeconfig,
-    kubectlJson,
+    GATEWAY_API_FOOTPRINT,
     istioctl,
+    kubeconfig,
+    kubectl,
+    kubectlJson,
     localIstiods,
     localStackConfig,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     MINIMAL_MESH,
+    PROJECT,
     projectDir,
-    removeGatewayApiCrds,
     reportTimings,
-    requireCluster,
     saveArtifact,
     setConfigValues,
     stepTimer,
@@ -253,37 +257,33 @@ async function setLocalComponents(): Promise<void> {
     }
 }
 
-/** Removes what an earlier, interrupted run of this suite may have left. */
-async function cleanSlate(): Promise<void> {
+/** The mesh's, the user's Deployment and the label the suite puts on `default` by hand. */
+const suite = footprint(
+    { stacks: [[PROJECT, STACK]], objects: [["deployment", APP, APP_NS]], labels: { [APP_NS]: ["team"] } },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
+
+beforeAll(async () => {
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         configFile: path.join(projectDir, "Pulumi.local.yaml"),
         config: {},
     });
-    await stack.cancel().catch(() => undefined);
-    await stack.refresh({ ...quiet, clearPendingCreates: true }).catch(() => undefined);
-    await stack.destroy(quiet);
-    for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
-    removeGatewayApiCrds();
-    kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found", "--wait=true");
-    kubectl("label", "namespace", "default", "istio-injection-", "team=payments", "--overwrite");
-}
-
-beforeAll(async () => {
-    requireCluster();
-    await cleanSlate();
+    kubectl("label", "namespace", APP_NS, "team=payments");
 }, 900_000);
 
 afterAll(async () => {
     reportTimings("lifecycle", timings);
-    if (stack) {
-        await stack.destroy(quiet).catch(() => undefined);
-        for (const crd of istioCrds()) kubectl("delete", "crd", crd.name, "--wait=true");
-        // Kept on destroy like Istio's: the next suite applies its own.
-        removeGatewayApiCrds();
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found");
-    kubectl("label", "namespace", "default", "team-");
+    await suite.cleanUp([
+        ["destroy and remove the stack", () => destroyAndRemove(stack)],
+        ...MESH_KEPT_ON_DESTROY,
+        [
+            `delete the user's Deployment ${APP_NS}/${APP}`,
+            () => kubectl("delete", "deployment", APP, "-n", APP_NS, "--ignore-not-found", "--wait=true"),
+        ],
+        [`remove the label team from namespace ${APP_NS}`, () => kubectl("label", "namespace", APP_NS, "team-")],
+    ]);
 }, 900_000);
 
 describe("lifecycle on the local cluster", () => {

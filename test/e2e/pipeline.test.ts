@@ -11,13 +11,18 @@ import * as os from "os";
 import * as path from "path";
 import {
     cliEnv,
+    destroyAndRemove,
     exists,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubectl,
     kubectlJson,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     MINIMAL_MESH,
+    PROJECT,
     projectDir,
-    requireCluster,
     saveArtifact,
     setConfigValues,
 } from "./harness";
@@ -97,9 +102,10 @@ const read = (file: string) => fs.readFileSync(path.join(out, file), "utf8");
 
 let blocking: string;
 let advisory: string;
+const suite = footprint({ stacks: [[PROJECT, STACK]] }, MESH_FOOTPRINT, GATEWAY_API_FOOTPRINT);
 
 beforeAll(async () => {
-    requireCluster();
+    suite.assertCleanStart();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-pipeline-"));
     out = path.join(tmp, "out");
     blocking = policyPack("blocking-pack", "mandatory");
@@ -109,18 +115,17 @@ beforeAll(async () => {
     // with demo's istiod (no autoscaler, so its replica count is the stack's and a
     // hand `kubectl scale` is drift).
     await setConfigValues(stack, { ...MINIMAL_MESH, "istio-mesh:profile": "demo" });
-    // What an earlier, interrupted run may have left.
-    await stack.cancel().catch(() => undefined);
-    await stack.destroy({ onOutput: () => undefined });
 }, 600_000);
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
-        await stack.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
-    }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-}, 600_000);
+afterAll(
+    () =>
+        suite.cleanUp([
+            ["destroy and remove the stack", () => destroyAndRemove(stack)],
+            ...MESH_KEPT_ON_DESTROY,
+            ["remove the temp folder", () => tmp && fs.rmSync(tmp, { recursive: true, force: true })],
+        ]),
+    600_000,
+);
 
 test("1. without a policy pack the scripts stop and say which setting points where", () => {
     const missing = path.join(tmp, "no-such-pack");

@@ -13,10 +13,22 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { cliEnv, freshStack, kubeconfig, projectDir, requireCluster, saveArtifact } from "./harness";
+import {
+    cliEnv,
+    footprint,
+    freshStack,
+    GATEWAY_API_FOOTPRINT,
+    kubeconfig,
+    MESH_FOOTPRINT,
+    projectDir,
+    PROJECT,
+    releaseMirror,
+    saveArtifact,
+} from "./harness";
 
 const version = "1.29.6";
-const release = path.resolve(projectDir, "..", "shared", "istio", version);
+/** The release's folder in the mirror: read lazily, so a missing mirror fails the suite with its message. */
+const releaseDir = () => path.join(releaseMirror(), "istio", version);
 const policyDir = path.join(projectDir, "policy");
 
 interface PreviewResult {
@@ -82,24 +94,41 @@ async function serveDir(root: string): Promise<{ url: string; close: () => Promi
     return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-const localSources = `
+const localSources = () => `
   kubernetes:kubeconfig: ${kubeconfig}
-  istio-mesh:chartSource: ${path.join(release, "..", "{version}", "charts")}
-  istio-mesh:addonSource: ${path.join(release, "..", "{version}", "addons")}
+  istio-mesh:chartSource: ${path.join(releaseMirror(), "istio", "{version}", "charts")}
+  istio-mesh:addonSource: ${path.join(releaseMirror(), "istio", "{version}", "addons")}
   istio-mesh:gatewayApi:
-    source: ${path.join(release, "..", "..", "gateway-api", "{version}")}
+    source: ${path.join(releaseMirror(), "gateway-api", "{version}")}
 `;
 
+/** Previews create nothing, but the mesh's checks read the cluster: nothing of a mesh may be there. */
+const suite = footprint(
+    {
+        stacks: [
+            "e2e-policy-prod",
+            "e2e-policy-prod-bad",
+            "e2e-policy-local",
+            "e2e-policy-tagged",
+            "e2e-policy-declared",
+        ].map((s) => [PROJECT, s]),
+    },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
+
 beforeAll(() => {
-    requireCluster();
+    suite.assertCleanStart();
     if (!fs.existsSync(path.join(projectDir, "bin", "policy", "index.js"))) {
         throw new Error("bin/policy/index.js is missing: run npm run build (npm ci and npm test do)");
     }
 });
 
+afterAll(() => suite.cleanUp([]));
+
 test("the shipped prod config passes every rule", async () => {
     const prod = fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8");
-    const r = await previewWithPolicy("e2e-policy-prod", prod + localSources);
+    const r = await previewWithPolicy("e2e-policy-prod", prod + localSources());
     saveArtifact("policy-prod.txt", r.output);
     expect(policySection(r.output)).toContain("✅ istio-mesh@v0.1.0");
     // Declared production by its config: judged so, with no warning about its name.
@@ -112,10 +141,10 @@ test("a bad prod config fails with a message per rule, naming the resource, the 
     // The release's charts and manifests over plain HTTP, a Helm repository as Helm makes one.
     const served = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-http-"));
     fs.mkdirSync(path.join(served, "charts"));
-    for (const f of fs.readdirSync(path.join(release, "charts"))) {
-        fs.copyFileSync(path.join(release, "charts", f), path.join(served, "charts", f));
+    for (const f of fs.readdirSync(path.join(releaseDir(), "charts"))) {
+        fs.copyFileSync(path.join(releaseDir(), "charts", f), path.join(served, "charts", f));
     }
-    fs.cpSync(path.join(release, "addons"), path.join(served, "addons"), { recursive: true });
+    fs.cpSync(path.join(releaseDir(), "addons"), path.join(served, "addons"), { recursive: true });
     const index = spawnSync("helm", ["repo", "index", path.join(served, "charts")], { encoding: "utf8" });
     expect(index.stderr).toBe("");
     const server = await serveDir(served);
@@ -128,7 +157,7 @@ test("a bad prod config fails with a message per rule, naming the resource, the 
   istio-mesh:chartSource: ${server.url}/charts
   istio-mesh:addonSource: ${server.url}/addons
   istio-mesh:gatewayApi:
-    source: ${path.join(release, "..", "..", "gateway-api", "{version}")}
+    source: ${path.join(releaseMirror(), "gateway-api", "{version}")}
   istio-mesh:retainCrdsOnDestroy: false
   istio-mesh:istiodValues:
     global:
@@ -199,7 +228,7 @@ describe("a stack declared production gets the production rules whatever its nam
   istio-mesh:profile: minimal
   istio-mesh:gatewayApi:
     enabled: false
-  istio-mesh:chartSource: ${path.join(release, "..", "{version}", "charts")}
+  istio-mesh:chartSource: ${path.join(releaseMirror(), "istio", "{version}", "charts")}
 `;
     const replicasViolation = (output: string) =>
         policySection(output)

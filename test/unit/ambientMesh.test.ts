@@ -4,12 +4,14 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
 import { GatewayApiPlan } from "../../components/gatewayApiPlan";
-import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
+import { recorded, RecordedResource, registrationsSettled, stopMocks, useRecordingMocks } from "./mocks";
+import { testGatewayApiRoot, testReleaseRoot } from "../support/releases";
 
 beforeAll(useRecordingMocks);
 afterAll(stopMocks);
 
-const shared = path.resolve(__dirname, "../../../shared");
+const istioReleases = testReleaseRoot();
+const gatewayApiReleases = testGatewayApiRoot();
 const STACK = { id: "test-stack-id", name: "organization/istio-mesh/test" };
 
 async function build(raw: Record<string, unknown>, plan?: GatewayApiPlan): Promise<RecordedResource[]> {
@@ -18,15 +20,15 @@ async function build(raw: Record<string, unknown>, plan?: GatewayApiPlan): Promi
     const config = parseStackConfig(
         {
             version: "1.30.3",
-            chartSource: `${shared}/istio/{version}/charts`,
-            gatewayApi: { source: `${shared}/gateway-api/{version}` },
+            chartSource: `${istioReleases}/{version}/charts`,
+            gatewayApi: { source: `${gatewayApiReleases}/{version}` },
             ...raw,
         },
         __dirname,
     );
     const mesh = new IstioMesh("istio", { config, stack: STACK, gatewayApi: plan ? { plan } : undefined });
     await new Promise<void>((resolve) => pulumi.all([mesh.urn, mesh.crds]).apply(() => resolve()));
-    await new Promise((r) => setTimeout(r, 50));
+    await registrationsSettled();
     return [...recorded];
 }
 
@@ -37,7 +39,7 @@ describe("Gateway API CRDs in the mesh", () => {
         const rs = await build({}, { action: "install", version: "v1.5.1", note: "" });
         expect(ofType(rs, "istio-mesh:index:GatewayApiCrds").map((r) => r.name)).toEqual(["istio-gateway-api"]);
         expect(ofType(rs, "kubernetes:yaml/v2:ConfigFile").map((r) => [r.name, r.inputs.file])).toEqual([
-            ["istio-gateway-api-manifest", path.join(shared, "gateway-api/v1.5.1/standard-install.yaml")],
+            ["istio-gateway-api-manifest", path.join(gatewayApiReleases, "v1.5.1/standard-install.yaml")],
         ]);
     });
 

@@ -53,6 +53,16 @@ describe("parseAppConfig", () => {
         });
     });
 
+    test("with a release mirror, the samples default to the mirror's copy of the release's", () => {
+        expect(parseAppConfig({}, { ...defaults, mirror: "/srv/mirror" }).sampleSource).toBe(
+            "/srv/mirror/istio/{version}/samples",
+        );
+        // A setting still wins.
+        expect(
+            parseAppConfig({ sampleSource: "/own/samples" }, { ...defaults, mirror: "/srv/mirror" }).sampleSource,
+        ).toBe("/own/samples");
+    });
+
     test("Pulumi's text values: JSON objects and booleans are parsed, other keys are not ours", () => {
         expect(
             appConfigValues({

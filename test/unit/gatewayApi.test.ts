@@ -1,13 +1,22 @@
 // The Gateway API and ambient settings: their defaults, each refusal's exact
 // message, and what the stack decides to do with the Gateway API CRDs a cluster
 // already has (planGatewayApi, pure).
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigError, GatewayApiSettings, parseStackConfig, StackConfig } from "../../components/config";
 import { FoundCrd, planGatewayApi } from "../../components/gatewayApiPlan";
 import { gatewayApiManifest } from "../../components/gatewayApiCrds";
 import { ambientNamespaceLabels, waypointGateway } from "../../components/ambientDataPlane";
 
-const sharedGatewayApi = path.resolve(__dirname, "../../../shared/gateway-api");
+/**
+ * A local Gateway API source as a user lays one out, made by the test: the parser
+ * checks folders and file names, not what the release file says.
+ */
+const localGatewayApi = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-gateway-api-"));
+fs.mkdirSync(path.join(localGatewayApi, "v1.5.1"));
+fs.writeFileSync(path.join(localGatewayApi, "v1.5.1", "standard-install.yaml"), "# the release's CRDs\n");
+afterAll(() => fs.rmSync(localGatewayApi, { recursive: true, force: true }));
 
 function parse(raw: Record<string, unknown>): StackConfig {
     return parseStackConfig({ version: "1.29.6", ...raw }, __dirname);
@@ -40,10 +49,10 @@ describe("gatewayApi settings", () => {
     });
 
     test("a local source with {version} resolves to the release's folder", () => {
-        const c = parse({ version: "1.30.3", gatewayApi: { source: `${sharedGatewayApi}/{version}` } });
-        expect(c.gatewayApi.source).toBe(path.join(sharedGatewayApi, "v1.5.1"));
+        const c = parse({ version: "1.30.3", gatewayApi: { source: `${localGatewayApi}/{version}` } });
+        expect(c.gatewayApi.source).toBe(path.join(localGatewayApi, "v1.5.1"));
         expect(gatewayApiManifest(c.gatewayApi.source, c.gatewayApi.version)).toBe(
-            path.join(sharedGatewayApi, "v1.5.1", "standard-install.yaml"),
+            path.join(localGatewayApi, "v1.5.1", "standard-install.yaml"),
         );
         expect(gatewayApiManifest("https://mirror.example.com/gateway-api/{version}/", "v1.4.1")).toBe(
             "https://mirror.example.com/gateway-api/v1.4.1/standard-install.yaml",
@@ -73,12 +82,12 @@ describe("gatewayApi settings", () => {
             "istio-mesh:gatewayApi.source: 3 is not a source; use https:// (Helm repository or web folder), oci:// (registry) or a local directory",
         ],
         [
-            { gatewayApi: { source: `${sharedGatewayApi}/v9.9.9` } },
-            `istio-mesh:gatewayApi.source: "${sharedGatewayApi}/v9.9.9" is not an existing directory (resolved to ${sharedGatewayApi}/v9.9.9); {version} is replaced by the release`,
+            { gatewayApi: { source: `${localGatewayApi}/v9.9.9` } },
+            `istio-mesh:gatewayApi.source: "${localGatewayApi}/v9.9.9" is not an existing directory (resolved to ${localGatewayApi}/v9.9.9); {version} is replaced by the release`,
         ],
         [
-            { version: "1.30.3", gatewayApi: { source: sharedGatewayApi } },
-            `istio-mesh:gatewayApi.source: "${sharedGatewayApi}" is missing standard-install.yaml (resolved to ${sharedGatewayApi}); a local Gateway API source holds the release's standard-install.yaml; {version} is replaced by v1.5.1, the version Istio 1.30.3 is built against`,
+            { version: "1.30.3", gatewayApi: { source: localGatewayApi } },
+            `istio-mesh:gatewayApi.source: "${localGatewayApi}" is missing standard-install.yaml (resolved to ${localGatewayApi}); a local Gateway API source holds the release's standard-install.yaml; {version} is replaced by v1.5.1, the version Istio 1.30.3 is built against`,
         ],
     ])("%j is refused: %s", (raw, message) => {
         expect(problems(raw)).toEqual([message]);

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { parseStackConfig, StackConfig } from "../../components/config";
-import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
+import { recorded, RecordedResource, registrationsSettled, stopMocks, useRecordingMocks } from "./mocks";
 import { testReleaseRoot } from "../support/releases";
 
 type Recorded = RecordedResource;
@@ -30,7 +30,7 @@ async function build(raw: Record<string, unknown>): Promise<{ config: StackConfi
     const mesh = new IstioMesh("istio", { config, grafanaAdminPassword });
     // Wait until every registration has reached the mocks.
     await new Promise<void>((resolve) => pulumi.all([mesh.urn, mesh.crds]).apply(() => resolve()));
-    await new Promise((r) => setTimeout(r, 50));
+    await registrationsSettled();
     return { config, resources: [...recorded] };
 }
 
@@ -343,7 +343,7 @@ describe("mTLS policy", () => {
         ).toThrow(
             "exception db/mysql: port modes need a selector: istiod refuses them in a namespace-wide PeerAuthentication",
         );
-        await new Promise((r) => setTimeout(r, 50));
+        await registrationsSettled();
         expect(byType(recorded, PEER_AUTHENTICATION)).toEqual([]);
     });
 });

@@ -9,6 +9,9 @@ interface RuntimeStore {
 // The runtime state module ships without type declarations of getStore.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): RuntimeStore };
+// The SDK's own wait for its pending RPCs (what it awaits before disconnecting), internal and undeclared.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 export interface RecordedResource {
     type: string;
@@ -36,6 +39,17 @@ export async function useRecordingMocks(): Promise<void> {
     // so under mocks they are registered and never run: transforms.test.ts tests
     // them as functions, and the e2e suite runs them in the real engine.
     getStore().supportsTransforms = true;
+}
+
+/**
+ * Resolves once every resource registered so far (and every one those
+ * registrations led to) has reached the mocks: the SDK counts each registration
+ * from the moment a resource is constructed until its RPC is done. What a test
+ * finds in `recorded` after this is all there will be, so "nothing registered" is
+ * an assertion, not a guess after a pause.
+ */
+export function registrationsSettled(): Promise<void> {
+    return waitForRPCs();
 }
 
 /** Stops the SDK's transform callback server, which would keep jest alive. */

@@ -1,22 +1,22 @@
 // Every stack file shipped with the project is a valid configuration: a typo in
-// an example stack would otherwise only show when someone deploys it.
+// an example stack would otherwise only show when someone deploys it. The shipped
+// stacks are named here: a user's own stack (`pulumi stack init staging` writes
+// Pulumi.staging.yaml) is theirs, not the project's, and changes nothing here.
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { parseStackConfig, projectConfigKeys } from "../../components/config";
 
 const projectDir = path.resolve(__dirname, "../..");
-const stackFiles = fs
-    .readdirSync(projectDir)
-    .filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f) && !/^Pulumi\.(e2e|smoke|bench)/.test(f));
+const stackFiles = ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml"];
 
 function stackKeys(file: string): Record<string, unknown> {
     const doc = yaml.load(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> };
     return projectConfigKeys(doc.config);
 }
 
-test("the project ships the local, dev and prod stacks", () => {
-    expect(stackFiles.sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml"]);
+test.each(stackFiles)("the project ships %s", (file) => {
+    expect(fs.existsSync(path.join(projectDir, file))).toBe(true);
 });
 
 /** The secrets a deployer sets before the first `up`, as the stack file's comment says; they are not in the file. */

@@ -2,7 +2,7 @@
 // objects each API gets, and that bad rules stop the component before it
 // registers a single object.
 import * as pulumi from "@pulumi/pulumi";
-import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
+import { recorded, RecordedResource, registrationsSettled, stopMocks, useRecordingMocks } from "./mocks";
 
 beforeAll(useRecordingMocks);
 afterAll(stopMocks);
@@ -19,7 +19,7 @@ async function record(make: () => pulumi.ComponentResource): Promise<RecordedRes
     recorded.length = 0;
     const component = make();
     await new Promise<void>((resolve) => component.urn.apply(() => resolve()));
-    await new Promise((r) => setTimeout(r, 50));
+    await registrationsSettled();
     return [...recorded];
 }
 
@@ -65,7 +65,7 @@ describe("ServiceTrafficRoute", () => {
                 '  - route.fault: {"abort":{"httpStatus":503}} cannot be written as Gateway API: HTTPRoute has no fault injection; use trafficApi istio for delays and aborts, or leave fault out',
             ].join("\n"),
         );
-        await new Promise((r) => setTimeout(r, 50));
+        await registrationsSettled();
         expect(recorded.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
     });
 });

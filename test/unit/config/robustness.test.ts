@@ -65,17 +65,51 @@ describe("no input shape crashes the parser", () => {
         }),
     ];
 
-    test("every shape in every setting is accepted, or refused by a ConfigError whose messages each name a key", () => {
+    /**
+     * Where a value holds what no stack file (YAML, JSON) and no Helm values can:
+     * functions, symbols, bigints, numbers that are not finite, class instances
+     * (Date, Map), array holes, cycles. An object property set to undefined is absent.
+     */
+    function notJson(value: unknown, at: string, seen = new Set<object>()): string[] {
+        if (value === null || typeof value === "string" || typeof value === "boolean") return [];
+        if (typeof value === "number") return Number.isFinite(value) ? [] : [`${at}: ${value}`];
+        if (typeof value !== "object") return [`${at}: a ${typeof value}`];
+        if (seen.has(value)) return [`${at}: a cycle`];
+        const proto = Object.getPrototypeOf(value) as object | null;
+        if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+            return [`${at}: a ${proto.constructor.name}`];
+        }
+        seen.add(value);
+        const found = Array.isArray(value)
+            ? Array.from(value, (v: unknown, i) => notJson(v === undefined ? Symbol("hole") : v, `${at}[${i}]`, seen))
+            : Object.entries(value)
+                  .filter(([, v]) => v !== undefined)
+                  .map(([k, v]) => notJson(v, `${at}.${k}`, seen));
+        seen.delete(value);
+        return found.flat();
+    }
+
+    test("every shape in every setting is accepted as plain data that round-trips, or refused by a ConfigError whose messages each name a key", () => {
         for (const key of [...STACK_SETTINGS, "unknown"]) {
             for (const shape of shapes) {
                 for (const wrap of wrappers) {
                     let error: unknown;
+                    let accepted: unknown;
                     try {
-                        parse({ [key]: wrap(shape) });
+                        accepted = parse({ [key]: wrap(shape) });
                     } catch (e) {
                         error = e;
                     }
-                    if (error === undefined) continue;
+                    if (error === undefined) {
+                        // What was accepted is data a stack file could have said and the
+                        // charts receive as it is: JSON, unchanged by a round trip, and the
+                        // same on a second reading of the same input.
+                        const input = { key, shape: shapes.indexOf(shape), wrapper: wrappers.indexOf(wrap) };
+                        expect({ ...input, notJson: notJson(accepted, "config") }).toEqual({ ...input, notJson: [] });
+                        expect(JSON.parse(JSON.stringify(accepted))).toEqual(accepted);
+                        expect(parse({ [key]: wrap(shape) })).toEqual(accepted);
+                        continue;
+                    }
                     expect(error).toBeInstanceOf(ConfigError);
                     for (const problem of (error as ConfigError).problems) {
                         expect(problem).toMatch(/^istio-mesh:[^\s:][^\n]*$/);
@@ -84,6 +118,18 @@ describe("no input shape crashes the parser", () => {
                 }
             }
         }
+    });
+
+    test.each([
+        [{ pilot: { replicaCount: Infinity } }, "istiodValues.pilot.replicaCount: Infinity"],
+        [{ pilot: { env: [, "x"] } }, "istiodValues.pilot.env[0]: undefined"],
+        [{ pilot: { hook: () => 1 } }, "istiodValues.pilot.hook: a function"],
+        [{ global: { built: new Date(0) } }, "istiodValues.global.built: [object Date]"],
+    ])("istiodValues that no values file can hold are refused, named: %p", (values, named) => {
+        // Found by the round-trip check above: Helm would have got null, or nothing.
+        expect(problems({ istiodValues: values })).toEqual([
+            `istio-mesh:${named} is not a chart value; values are strings, finite numbers, booleans, null, lists and maps`,
+        ]);
     });
 
     test.each([null, "config", 5, [["version", "1.29.6"]]])("a config map that is not a map: %p", (raw) => {
