@@ -21,6 +21,7 @@ import {
     kubectlJson,
     MINIMAL_MESH,
     projectDir,
+    MESH_KEPT_ON_DESTROY,
     requireCluster,
     setConfigValues,
     waitFor,
@@ -180,6 +181,7 @@ afterAll(async () => {
             .filter((n) => n.endsWith(".istio.io"));
         if (crds.length > 0) kubectl("delete", "crd", ...crds, "--wait=true");
     });
+    for (const [what, run] of MESH_KEPT_ON_DESTROY) await attempt(what, run);
     if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`cleanup of the dataplane suite failed:\n${problems.join("\n")}`);
 }, 900_000);

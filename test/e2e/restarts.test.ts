@@ -14,6 +14,7 @@ import {
     kubectlJson,
     MINIMAL_MESH,
     projectDir,
+    MESH_KEPT_ON_DESTROY,
     requireCluster,
     setConfigValues,
     waitFor,
@@ -158,6 +159,7 @@ afterAll(async () => {
         .items.map((c) => c.metadata.name)
         .filter((n) => n.endsWith(".istio.io"));
     if (crds.length > 0) await attempt("delete Istio CRDs", () => kubectl("delete", "crd", ...crds, "--wait=true"));
+    for (const [what, run] of MESH_KEPT_ON_DESTROY) await attempt(what, run);
     if (errors.length > 0) throw new Error(`cleanup failed:\n${errors.join("\n")}`);
 }, 900_000);
 

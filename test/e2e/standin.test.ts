@@ -20,6 +20,7 @@ import {
     localIstiods,
     MINIMAL_MESH,
     projectDir,
+    MESH_KEPT_ON_DESTROY,
     requireCluster,
     setConfigValues,
     waitFor,
@@ -137,6 +138,14 @@ afterAll(async () => {
         kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
     } catch (e) {
         errors.push(`deleting namespace ${NS}: ${String(e)}`);
+    }
+    // What the stack keeps on destroy by design, so the next suite starts clean.
+    for (const [what, run] of MESH_KEPT_ON_DESTROY) {
+        try {
+            run();
+        } catch (e) {
+            errors.push(`${what}: ${String(e)}`);
+        }
     }
     if (errors.length > 0) throw new Error(`cleanup of the stand-in suite failed:\n${errors.join("\n")}`);
 }, 900_000);

@@ -2,7 +2,7 @@
 import { ConfigError, parseStackConfig, STACK_SETTINGS } from "../../../components/config";
 import { configParser } from "../configParser";
 
-const { parse } = configParser("1.29.6");
+const { parse, problems } = configParser("1.29.6");
 
 describe("no input shape crashes the parser", () => {
     let nestedList: unknown = 1;
