@@ -171,10 +171,12 @@ export class IstioMesh extends pulumi.ComponentResource {
                         : (declared.chartSources[version] ?? declared.chartSource),
             });
 
+        // Every client the mesh makes talks to the provider's cluster unless told otherwise.
+        const cluster = args.cluster ?? providerCluster();
         this.namespaceOwned = args.namespaceOwned ?? true;
         const namespace = new ControlPlaneNamespace(
             `${name}-namespace`,
-            { name: config.namespace, owned: this.namespaceOwned, stackId: stack.id, cluster: args.cluster },
+            { name: config.namespace, owned: this.namespaceOwned, stackId: stack.id, cluster },
             { parent: this },
         );
         this.namespace = namespace.name;
@@ -257,7 +259,6 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istiod = istiods.get(config.revision) ?? allIstiods[0];
         // Ready pods are not an answering webhook: what istiod admits (Istio resources,
         // injected pods) waits until the API server reaches and trusts every istiod.
-        const cluster = args.cluster ?? providerCluster();
         const admitting = admissionReady(allIstiods, config.namespace, cluster);
 
         // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.

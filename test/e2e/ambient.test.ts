@@ -36,7 +36,8 @@ import { podOf, STANDIN_ANNOTATION, syncedStandin } from "./proxy";
 jest.setTimeout(900_000);
 
 const STACK = "e2e-ambient";
-const OWNER = `organization/istio-mesh/${STACK}`;
+/** The stack's id, which marks the Gateway API CRDs it owns (a rename keeps it). */
+const stackId = async () => (await stack.outputs()).stackId.value as string;
 const SIDECAR_NS = "shop-sidecar";
 const AMBIENT_NS = "shop-ambient";
 /** Someone else's Gateway API install reads the release file from the mirror. */
@@ -217,7 +218,8 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
             "httproutes.gateway.networking.k8s.io",
             "referencegrants.gateway.networking.k8s.io",
         ]);
-        for (const crd of Object.values(crds)) expect(crd).toEqual({ version: "v1.4.1", owner: OWNER });
+        const owner = await stackId();
+        for (const crd of Object.values(crds)) expect(crd).toEqual({ version: "v1.4.1", owner });
 
         // ztunnel on every node, CNI in ambient mode.
         const ztunnel = kubectlJson("daemonset", "ztunnel", "-n", "istio-system");
@@ -282,14 +284,26 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
         // A Service for the ambient app: the namespace's waypoint serves Services (istio.io/waypoint-for default).
         kubectl("create", "service", "clusterip", APP, "--tcp=9080:9080", "-n", AMBIENT_NS);
         const waypointIp = kubectlJson("service", "waypoint", "-n", AMBIENT_NS).spec.clusterIP as string;
+        // istiod serves a pod over HBONE once the istio-cni node agent has redirected its
+        // traffic and annotated it so. No agent runs on the local cluster (no containers),
+        // so the test annotates the ambient app's pods as the agent would.
+        kubectl("annotate", "pods", "-l", `app=${APP}`, "-n", AMBIENT_NS, "ambient.istio.io/redirection=enabled");
         const ztunnel = podOf("istio-system", "app=ztunnel");
         kubectl("annotate", "pod", ztunnel, "-n", "istio-system", `${STANDIN_ANNOTATION}=true`, "--overwrite");
         const read = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as ZtunnelDump;
         const standin = await step("2b. ztunnel stand-in", () =>
-            syncedStandin("istio-system", ztunnel, 90, (s) =>
-                read(s.dumpFile).services.some(
-                    (svc) => svc.namespace === AMBIENT_NS && svc.name === APP && svc.waypoint,
-                ),
+            syncedStandin(
+                "istio-system",
+                ztunnel,
+                90,
+                (s) =>
+                    read(s.dumpFile).services.some(
+                        (svc) => svc.namespace === AMBIENT_NS && svc.name === APP && svc.waypoint,
+                    ) &&
+                    read(s.dumpFile).workloads.filter(
+                        (w) =>
+                            w.namespace === AMBIENT_NS && w.name.startsWith(`${APP}-`) && w.tunnelProtocol === "HBONE",
+                    ).length === 2,
             ),
         );
         const dump = read(standin.dumpFile);
@@ -344,7 +358,8 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
         await step("4. up 1.30.3", () => stack.up(quiet));
         const crds = gatewayApiCrds();
         expect(Object.keys(crds)).toHaveLength(8);
-        for (const crd of Object.values(crds)) expect(crd).toEqual({ version: "v1.5.1", owner: OWNER });
+        const owner = await stackId();
+        for (const crd of Object.values(crds)) expect(crd).toEqual({ version: "v1.5.1", owner });
         // The waypoint moves with the control plane: istiod re-renders it with the new proxy.
         await step("4. waypoint on the new proxy", () =>
             waitFor("the waypoint on proxyv2:1.30.3", 60, () => {

@@ -15,6 +15,7 @@ import {
     destroyAndRemove,
     exists,
     footprint,
+    exportedState,
     freshStack,
     GATEWAY_API_FOOTPRINT,
     istioctl,
@@ -365,7 +366,7 @@ describe("lifecycle on the local cluster", () => {
         );
         expect(prometheus.args).not.toContain("--web.enable-lifecycle");
         // The password is a secret in the stack's state too.
-        expect(JSON.stringify(await stack.exportStack())).not.toContain(GRAFANA_PASSWORD);
+        expect(exportedState(projectDir, STACK)).not.toContain(GRAFANA_PASSWORD);
 
         // The mTLS policy went through istiod's validating webhook (failurePolicy Fail) and is in place.
         expect(kubectlJson("peerauthentication", "default", "-n", NS).spec).toEqual({ mtls: { mode: "STRICT" } });

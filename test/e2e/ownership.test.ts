@@ -23,6 +23,7 @@ import {
     removeGatewayApiCrds,
     requireCluster,
     setConfigValues,
+    stackExists,
 } from "./harness";
 
 jest.setTimeout(900_000);
@@ -131,7 +132,8 @@ async function freshStart(): Promise<Stack> {
 }
 
 async function removeStack(s: Stack | undefined, name: string): Promise<void> {
-    if (!s) return;
+    // Already removed (an earlier cleanup): nothing to destroy.
+    if (!s || !stackExists(projectDir, name)) return;
     await s.cancel().catch(() => undefined);
     await s.destroy(quiet);
     await s.workspace.removeStack(name, { force: true });
@@ -142,7 +144,9 @@ async function cleanUp(): Promise<void> {
     await removeStack(second ?? (await newStack(SECOND)), SECOND);
     second = undefined;
     await removeStack(stack, STACK);
-    kubectl("delete", "httproute", "user-route", "-n", "default", "--ignore-not-found");
+    // The route's kind exists only while the Gateway API CRDs do.
+    if (exists("crd", "httproutes.gateway.networking.k8s.io"))
+        kubectl("delete", "httproute", "user-route", "-n", "default", "--ignore-not-found");
     removeGatewayApiCrds();
     kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
     kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found");

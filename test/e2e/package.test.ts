@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    cliEnv,
+    exportedState,
     freshStack,
     kubeconfig,
     kubectl,
@@ -203,13 +203,7 @@ test("a program outside the repository installs the packed package, compiles aga
     expect(Object.keys(labels).filter((l) => l === "istio-injection" || l === "istio.io/rev")).toHaveLength(1);
 
     // In the state: the kubeconfig only as ciphertext, in the provider's inputs and in the migration's.
-    // `pulumi stack export` as a user runs it (the Automation API's exportStack shows secrets).
-    const text = execFileSync("pulumi", ["stack", "export", "--stack", STACK], {
-        cwd: program,
-        env: cliEnv(),
-        encoding: "utf8",
-        maxBuffer: 256 * 1024 * 1024,
-    });
+    const text = exportedState(program, STACK);
     const state = JSON.parse(text) as { deployment: unknown };
     expect(text).not.toContain(clientKey);
     expect(text).not.toContain(clientKey.slice(0, 40));
