@@ -87,7 +87,14 @@ export class ControlPlaneNamespace extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
 
     constructor(name: string, args: ControlPlaneNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:ControlPlaneNamespace", name, args, opts);
+        // The cluster settings stay out of the component's recorded inputs: a kubeconfig's
+        // contents would sit there in plain text (NamespaceRemoval keeps them as a secret).
+        super(
+            "istio-mesh:index:ControlPlaneNamespace",
+            name,
+            { name: args.name, owned: args.owned, labels: args.labels, stackId: args.stackId },
+            opts,
+        );
         const namespaceName = args.name ?? "istio-system";
         if (args.owned === false) {
             this.name = pulumi.output(namespaceName);
