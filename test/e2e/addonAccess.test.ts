@@ -19,6 +19,7 @@ import {
     kubeconfig,
     kubectl,
     kubectlJson,
+    MESH_KEPT_ON_DESTROY,
     projectDir,
     requireCluster,
     saveArtifact,
@@ -111,10 +112,13 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-    if (!stack) return;
     // Cleanup errors are the suite's failure, not swallowed.
-    await stack.destroy(quiet);
-    await stack.workspace.removeStack(STACK);
+    if (stack) {
+        await stack.destroy(quiet);
+        await stack.workspace.removeStack(STACK);
+    }
+    // What the stack keeps on destroy by design, so the next suite starts clean.
+    for (const [, run] of MESH_KEPT_ON_DESTROY) run();
 }, 600_000);
 
 // First, while the cluster holds nothing of the suite's: a preview reads the cluster.
