@@ -3,6 +3,7 @@
 // the Pulumi program. Figures only: nothing here asserts a time.
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { findProjectDir } from "../components/config";
 
@@ -169,4 +170,105 @@ export function pulumiWithPeakMemory(
             else resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakKb });
         });
     });
+}
+
+/** The stack file of a benchmark stack: the local stack's settings, with `overrides` on top. */
+export function writeBenchStackFile(stack: string, overrides: Record<string, unknown>): void {
+    const local = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    fs.writeFileSync(
+        path.join(projectDir, `Pulumi.${stack}.yaml`),
+        yaml.dump({ config: { ...local.config, ...overrides } }),
+    );
+}
+
+/** N namespaces `<prefix><i>`, each with a one-replica Deployment `app`, applied in one request. */
+export function createAppNamespaces(
+    cluster: ReturnType<typeof benchCluster>,
+    prefix: string,
+    n: number,
+): { namespaces: string[]; workloads: { namespace: string; kind: string; name: string }[] } {
+    const namespaces = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    const docs = namespaces.flatMap((ns) => [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+        appDeployment("app", ns),
+    ]);
+    if (docs.length > 0) {
+        cluster.sh("kubectl", ["apply", "-f", "-"], {
+            quiet: true,
+            input: JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }),
+        });
+    }
+    return {
+        namespaces,
+        workloads: namespaces.map((namespace) => ({ namespace, kind: "Deployment", name: "app" })),
+    };
+}
+
+/** A one-replica Deployment of the pause image (KWOK runs nothing; the pod only has to exist and be ready). */
+export function appDeployment(name: string, namespace: string): object {
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: name } },
+            template: {
+                metadata: { labels: { app: name } },
+                spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] },
+            },
+        },
+    };
+}
+
+/** Runs `work` on every item, at most `concurrency` at once; resolves when all are done (the first failure rejects). */
+export async function inParallel<T>(
+    items: T[],
+    concurrency: number,
+    work: (item: T) => Promise<unknown>,
+): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) await work(items[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** Where `npm run bench` writes its tables: docs/performance.md, between markers the benchmark owns. */
+export const PERFORMANCE_DOC = path.join(projectDir, "docs", "performance.md");
+
+/**
+ * Replaces the generated section `name` of docs/performance.md (between
+ * `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`) with `markdown`.
+ * BENCH_DOC=none leaves the doc alone (the untimed runs of the test suite).
+ * A doc without the markers is an error: the benchmark never guesses where its
+ * figures go.
+ */
+export function writeDocSection(name: string, markdown: string): void {
+    if (process.env.BENCH_DOC === "none") return;
+    const begin = `<!-- bench:${name}:begin -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const doc = fs.readFileSync(PERFORMANCE_DOC, "utf8");
+    const from = doc.indexOf(begin);
+    const to = doc.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`${PERFORMANCE_DOC} has no section ${begin} ... ${end}`);
+    const body = `${begin}\n<!-- written by npm run bench; edits here are overwritten -->\n\n${markdown.trim()}\n\n`;
+    fs.writeFileSync(PERFORMANCE_DOC, doc.slice(0, from) + body + doc.slice(to));
+    console.error(`bench: wrote section ${name} of ${path.relative(projectDir, PERFORMANCE_DOC)}`);
+}
+
+/** The CPU-seconds of the processes that matter for a Pulumi run, as `label s, label s` (largest first). */
+export function cpuSummary(rows: [string, number][], top = 5): string {
+    return rows
+        .filter(([label]) => label !== "node (other)")
+        .slice(0, top)
+        .map(([label, s]) => `${label} ${s.toFixed(1)}`)
+        .join(", ");
+}
+
+/** The CPU-seconds one kind of process spent, 0 when it did not run. */
+export function cpuOf(rows: [string, number][], label: string): number {
+    return rows.find(([l]) => l === label)?.[1] ?? 0;
 }

@@ -8,6 +8,12 @@
 #   npm run bench -- --scale   scripts/bench-scale.ts: cost against N namespaces, workloads
 #                              and nodes (BENCH_SCALE_SIZES, default 10,100,500), on a
 #                              cluster of its own (.cluster-scale), started per N
+#   npm run bench -- --scale --big-cluster   scripts/bench-bigcluster.ts: preview and up with
+#                              thousands of pods the stack does not manage (BENCH_BIG_PODS,
+#                              default 0,2500,10000), and the program's cluster reads
+#   npm run bench -- --scale --migration     scripts/bench-migration.ts: restarts per minute of a
+#                              canary move (BENCH_MIGRATION_SIZES, default 100,500, batch 50)
+#                              against a kubectl rollout restart loop
 #   npm run bench -- --breakdown  scripts/bench-breakdown.ts: where the seconds of one fresh
 #                              `pulumi up` and one no-op preview go, from the engine's events
 #   npm run bench -- --flat    scripts/bench-flat.ts: the stack against the same objects
@@ -20,10 +26,19 @@ source "$here/env.sh"
 cd "$PROJECT_DIR"
 use_local_passphrase
 mode="${1:-all}"
+scale_mode="${2:-}"
 case "$mode" in
-  all | --ratios | --scale | --breakdown | --flat) ;;
+  all | --ratios | --breakdown | --flat) scale_mode="" ;;
+  --scale) ;;
   *)
-    echo "bench: unknown mode '$mode'; use --ratios, --scale, --breakdown, --flat or nothing (ratios, then scale)" >&2
+    echo "bench: unknown mode '$mode'; use --ratios, --scale [--big-cluster|--migration], --breakdown, --flat or nothing (ratios, then scale)" >&2
+    exit 2
+    ;;
+esac
+case "$scale_mode" in
+  "" | --big-cluster | --migration) ;;
+  *)
+    echo "bench: unknown scale mode '$scale_mode'; use --scale, --scale --big-cluster or --scale --migration" >&2
     exit 2
     ;;
 esac
@@ -32,6 +47,10 @@ bash "$PROJECT_DIR/scripts/toolchain.sh" up istioctl >/dev/null
 if [[ "$mode" == --scale ]]; then
   # The scale mode starts clusters of its own; the local one is not needed.
   build_program
+  case "$scale_mode" in
+    --big-cluster) exec node bin/scripts/bench-bigcluster.js ;;
+    --migration) exec node bin/scripts/bench-migration.js ;;
+  esac
   exec node bin/scripts/bench-scale.js
 fi
 prepare_local_cluster
