@@ -1,7 +1,7 @@
 // What the two benchmarks (scripts/bench.ts, scripts/bench-scale.ts) share: running
 // commands against one local cluster, wall-clock timing, and the peak memory of
 // the Pulumi program. Figures only: nothing here asserts a time.
-import { execFileSync, spawn } from "child_process";
+import { execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -34,6 +34,16 @@ export function benchCluster(clusterDir: string) {
             env: { ...benchEnv(), KUBECONFIG: kubeconfig, ...opts.env },
         });
     const kubectl = (...args: string[]) => sh("kubectl", args, { quiet: true });
+    /** kubectl without blocking the event loop, so cpuByProcess samples it meanwhile. */
+    const kubectlAsync = (...args: string[]): Promise<string> =>
+        new Promise((resolve, reject) =>
+            execFile(
+                "kubectl",
+                args,
+                { cwd: projectDir, encoding: "utf8", env: { ...benchEnv(), KUBECONFIG: kubeconfig } },
+                (error, stdout) => (error ? reject(error) : resolve(stdout)),
+            ),
+        );
     /**
      * Istio's and the Gateway API's CRDs are kept by every uninstall path; a fresh
      * install needs them gone, or the next run would find CRDs of a stack that no
@@ -45,7 +55,7 @@ export function benchCluster(clusterDir: string) {
             .filter((n) => n.endsWith(".istio.io") || n.endsWith(".gateway.networking.k8s.io"));
         if (crds.length > 0) kubectl("delete", "--wait=true", ...crds);
     };
-    return { clusterDir, kubeconfig, sh, kubectl, purgeCrds };
+    return { clusterDir, kubeconfig, sh, kubectl, kubectlAsync, purgeCrds };
 }
 
 /**

@@ -18,7 +18,6 @@ import {
     cpuOf,
     projectDir,
     pulumiWithPeakMemory,
-    seconds,
     writeBenchStackFile,
     writeDocSection,
 } from "./bench-lib";
@@ -114,14 +113,14 @@ async function measure(n: number): Promise<MigrationRow> {
         const onB = moved.split("\n").filter((l) => l.includes(`"revision":"${B.name}"`)).length;
         if (onB < n) throw new Error(`after the migration only ${onB} of ${n} pods run revision ${B.name}`);
         console.error(`bench-migration: N=${n}: kubectl rollout restart loop`);
-        const [kubectlLoop, kubectlCpu] = await cpuByProcess(async () =>
-            seconds(() => {
-                for (const app of apps) {
-                    cluster.kubectl("rollout", "restart", `deployment/${app}`, "-n", NAMESPACE);
-                    cluster.kubectl("rollout", "status", `deployment/${app}`, "-n", NAMESPACE, "--timeout=10m");
-                }
-            }),
-        );
+        const [kubectlLoop, kubectlCpu] = await cpuByProcess(async () => {
+            const start = process.hrtime.bigint();
+            for (const app of apps) {
+                await cluster.kubectlAsync("rollout", "restart", `deployment/${app}`, "-n", NAMESPACE);
+                await cluster.kubectlAsync("rollout", "status", `deployment/${app}`, "-n", NAMESPACE, "--timeout=10m");
+            }
+            return Number(process.hrtime.bigint() - start) / 1e9;
+        });
         return { n, stackUp: stack.seconds, stackCpu, kubectlLoop, kubectlCpu };
     } finally {
         pulumi("destroy", "--yes");

@@ -25,12 +25,15 @@ import {
 } from "../components/values";
 import {
     benchCluster,
+    cpuByProcess,
+    cpuOf,
     machineBusySeconds,
     median,
     projectDir,
     pulumiWithPeakMemory,
     seconds,
     secondsToFailure,
+    writeDocSection,
 } from "./bench-lib";
 
 const { kubeconfig, sh, kubectl, purgeCrds } = benchCluster(
@@ -41,6 +44,8 @@ const STACK = "bench";
 const TARGET = "1.30.3";
 const PREVIOUS = "1.29.6";
 const pulumi = (...args: string[]) => sh("pulumi", [...args, "--stack", STACK]);
+/** The processes whose CPU-seconds the table shows, by their label in cpuByProcess. */
+const PROCESSES = ["node (the Pulumi program)", "pulumi", "pulumi-resource-kubernetes", "kube-apiserver"];
 
 /** The local stack's settings at `version`, its charts and addon manifests on disk (as the program has them). */
 async function localConfig(version: string): Promise<StackConfig> {
@@ -149,10 +154,17 @@ async function main(): Promise<void> {
         helm: [],
         istioctl: [],
     };
+    // CPU-seconds of the Pulumi program, the CLI, the provider and the API server in each operation.
+    const byProcess: Record<string, Record<string, number[]>> = {};
     const busy = async <T>(key: string, fn: () => T | Promise<T>): Promise<T> => {
         const before = machineBusySeconds();
-        const result = await fn();
+        const [result, rows] = await cpuByProcess(async () => fn());
         cpu[key].push(machineBusySeconds() - before);
+        // Processes that start and end while the benchmark waits synchronously (the
+        // Helm and istioctl chains) are never sampled: only the Pulumi runs are split.
+        if (!key.startsWith("up") && key !== "noop" && key !== "upgrade") return result;
+        byProcess[key] ??= {};
+        for (const label of PROCESSES) (byProcess[key][label] ??= []).push(cpuOf(rows, label));
         return result;
     };
     for (let i = 1; i <= runs; i++) {
@@ -161,7 +173,9 @@ async function main(): Promise<void> {
         const up = await busy("up", () => pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]));
         r.up.push(up.seconds);
         r.peakKb.push(up.peakKb);
-        r.noop.push(await busy("noop", () => seconds(() => pulumi("preview", "--expect-no-changes"))));
+        r.noop.push(
+            (await busy("noop", () => pulumiWithPeakMemory(STACK, ["preview", "--expect-no-changes"]))).seconds,
+        );
         pulumi("config", "set", "istio-mesh:profile", "demoo");
         r.badConfig.push(secondsToFailure("pulumi", ["preview", "--stack", STACK]));
         pulumi("config", "set", "istio-mesh:profile", "demo");
@@ -178,7 +192,7 @@ async function main(): Promise<void> {
         pulumi("config", "set", "istio-mesh:version", PREVIOUS);
         pulumi("up", "--yes", "--skip-preview");
         pulumi("config", "set", "istio-mesh:version", TARGET);
-        r.upgrade.push(await busy("upgrade", () => seconds(() => pulumi("preview", "--diff"))));
+        r.upgrade.push((await busy("upgrade", () => pulumiWithPeakMemory(STACK, ["preview", "--diff"]))).seconds);
         pulumi("config", "set", "istio-mesh:version", PREVIOUS);
         pulumi("destroy", "--yes");
         purgeCrds();
@@ -192,22 +206,28 @@ async function main(): Promise<void> {
 
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
     const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
-    const row = (name: string, s: number, busySeconds?: number) =>
-        `| ${name} | ${s.toFixed(1)} | ${(s / m.helm).toFixed(2)} | ${(s / m.istioctl).toFixed(2)} | ${busySeconds === undefined ? "" : busySeconds.toFixed(1)} |`;
-    console.log(`Istio ${TARGET} on the local cluster, median of ${runs} run(s), seconds:`);
-    console.log("| operation | median s | ÷ helm install chain | ÷ istioctl install | machine CPU-s |");
-    console.log("| --- | ---: | ---: | ---: | ---: |");
-    console.log(row("pulumi up (fresh install)", m.up, c.up));
-    console.log(row("pulumi up (fresh install), PULUMI_SKIP_CHECKPOINTS=true", m.upNoCheckpoints, c.upNoCheckpoints));
-    console.log(row("pulumi preview (no-op)", m.noop, c.noop));
-    console.log(row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, m.upgrade, c.upgrade));
-    console.log(row("pulumi preview (config typo, until the error)", m.badConfig));
-    console.log(row("helm install --wait chain", m.helm, c.helm));
-    console.log(row("istioctl install", m.istioctl, c.istioctl));
-    console.log(
-        `peak memory of the Pulumi program (node) during pulumi up: ${(m.peakKb / 1024).toFixed(0)} MiB (median; runs: ${r.peakKb.map((k) => (k / 1024).toFixed(0)).join(", ")} MiB)`,
-    );
+    const processCpu = (key: string) =>
+        byProcess[key] ? PROCESSES.map((label) => median(byProcess[key][label]).toFixed(1)).join(" / ") : "";
+    const row = (name: string, key: string, busySeconds?: number) =>
+        `| ${name} | ${m[key].toFixed(1)} | ${(m[key] / m.helm).toFixed(2)} | ${(m[key] / m.istioctl).toFixed(2)} | ${busySeconds === undefined ? "" : busySeconds.toFixed(1)} | ${processCpu(key)} |`;
+    const table = [
+        `Istio ${TARGET} on the local cluster, median of ${runs} run(s), seconds; CPU-seconds by process (median) beside the wall time:`,
+        "",
+        `| operation | median s | ÷ helm install chain | ÷ istioctl install | machine CPU-s | CPU-s: ${PROCESSES.join(" / ")} |`,
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        row("pulumi up (fresh install)", "up", c.up),
+        row("pulumi up (fresh install), PULUMI_SKIP_CHECKPOINTS=true", "upNoCheckpoints", c.upNoCheckpoints),
+        row("pulumi preview (no-op)", "noop", c.noop),
+        row(`pulumi preview (upgrade ${PREVIOUS} -> ${TARGET})`, "upgrade", c.upgrade),
+        row("pulumi preview (config typo, until the error)", "badConfig"),
+        row("helm install --wait chain", "helm", c.helm),
+        row("istioctl install", "istioctl", c.istioctl),
+        "",
+        `Peak memory of the Pulumi program during pulumi up: ${(m.peakKb / 1024).toFixed(0)} MiB (median; runs: ${r.peakKb.map((k) => (k / 1024).toFixed(0)).join(", ")} MiB).`,
+    ].join("\n");
+    console.log(table);
     console.log(`all runs: ${JSON.stringify(r)}; machine CPU-s: ${JSON.stringify(cpu)}`);
+    writeDocSection("ratios", `Measured ${new Date().toISOString().slice(0, 16)} UTC.\n\n${table}`);
 }
 
 main().catch((e: Error) => {
