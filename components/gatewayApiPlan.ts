@@ -149,15 +149,19 @@ export function planGatewayApi(
     };
 }
 
+/** A CRD as the ownership inventory reads it: metadata only. */
 interface CrdObject {
     metadata: { name: string; annotations?: Record<string, string> };
-    spec: { group: string };
 }
 
-/** The Gateway API CRDs among the cluster's CRDs (read once, with the ownership inventory). */
+/**
+ * The Gateway API CRDs among the cluster's CRDs (read once, with the ownership
+ * inventory). A CRD's name is `<plural>.<group>` (the API server refuses any
+ * other), so the group is read from the name, without the spec.
+ */
 export function gatewayApiCrds(crds: CrdObject[]): FoundCrd[] {
     return crds
-        .filter((crd) => crd.spec.group === GATEWAY_API_GROUP)
+        .filter((crd) => crd.metadata.name.slice(crd.metadata.name.indexOf(".") + 1) === GATEWAY_API_GROUP)
         .map((crd) => {
             const a = crd.metadata.annotations ?? {};
             return {

@@ -63,6 +63,24 @@ export class KubeError extends Error {
     }
 }
 
+/** Items per list request: the rest follows with `continue` (what kubectl asks for too). */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Asks for a PartialObjectMetadataList: each item's metadata only (names, labels,
+ * annotations, owners, managed fields), a fraction of a pod's or a CRD's bytes. An
+ * API that cannot answer so (an old aggregated API) sends whole objects instead.
+ */
+export const METADATA_ONLY_ACCEPT =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, application/json";
+
+export interface ListOptions {
+    /** Each item's metadata only, for reads that need no spec or status. @default false */
+    metadataOnly?: boolean;
+    /** Items per request. @default LIST_PAGE_SIZE */
+    pageSize?: number;
+}
+
 /** The parts of the client that the migration and the checks use; a fake in unit tests. */
 export type KubeApi = Pick<KubeClient, "get" | "list" | "create" | "patch" | "delete">;
 
@@ -84,19 +102,44 @@ export class KubeClient {
 
     /** The object at `apiPath`, or undefined when there is none (404). */
     async get<T extends object>(apiPath: string): Promise<T | undefined> {
+        return this.getAs<T>(apiPath, "application/json");
+    }
+
+    private async getAs<T extends object>(apiPath: string, accept: string): Promise<T | undefined> {
         try {
-            return await this.request<T>("GET", apiPath);
+            return await this.request<T>("GET", apiPath, undefined, undefined, accept);
         } catch (e) {
             if (e instanceof KubeError && e.status === 404) return undefined;
             throw e;
         }
     }
 
-    /** The items of a list, e.g. `list("/api/v1/pods", { labelSelector: "app=x" })`. A missing kind lists nothing. */
-    async list<T extends object>(apiPath: string, query: Record<string, string> = {}): Promise<T[]> {
-        const q = new URLSearchParams(query).toString();
-        const list = await this.get<{ items: T[] }>(q ? `${apiPath}?${q}` : apiPath);
-        return list?.items ?? [];
+    /**
+     * Every item of a list, e.g. `list("/api/v1/pods", { labelSelector: "app=x" })`:
+     * the selectors are the API server's to apply, and the list is read `pageSize`
+     * items at a time (limit/continue), so no answer holds a whole big cluster. A
+     * missing kind lists nothing.
+     */
+    async list<T extends object>(
+        apiPath: string,
+        query: Record<string, string> = {},
+        options: ListOptions = {},
+    ): Promise<T[]> {
+        const accept = options.metadataOnly ? METADATA_ONLY_ACCEPT : "application/json";
+        const items: T[] = [];
+        let next: string | undefined;
+        do {
+            const q = new URLSearchParams({
+                ...query,
+                limit: String(options.pageSize ?? LIST_PAGE_SIZE),
+                ...(next ? { continue: next } : {}),
+            });
+            const page = await this.getAs<{ items?: T[]; metadata?: { continue?: string } }>(`${apiPath}?${q}`, accept);
+            if (!page) return items;
+            items.push(...(page.items ?? []));
+            next = page.metadata?.continue || undefined;
+        } while (next);
+        return items;
     }
 
     /** Creates the object; with `dryRun`, the API server admits it (webhooks included) and stores nothing. */
@@ -139,18 +182,30 @@ export class KubeClient {
         return { server: new URL(access.server), agent: this.agent, token: credentials.token };
     }
 
-    private async request<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
+    private async request<T>(
+        method: string,
+        apiPath: string,
+        body?: unknown,
+        contentType?: string,
+        accept = "application/json",
+    ): Promise<T> {
         try {
-            return await this.send<T>(method, apiPath, body, contentType);
+            return await this.send<T>(method, apiPath, body, contentType, accept);
         } catch (e) {
             // Expired or revoked credentials: fetched once more (an exec plugin re-run, a token file re-read).
             if (!(e instanceof KubeError && e.status === 401 && this.access?.credentials.refreshable)) throw e;
             this.access.credentials.invalidate();
-            return this.send<T>(method, apiPath, body, contentType);
+            return this.send<T>(method, apiPath, body, contentType, accept);
         }
     }
 
-    private send<T>(method: string, apiPath: string, body?: unknown, contentType?: string): Promise<T> {
+    private send<T>(
+        method: string,
+        apiPath: string,
+        body: unknown,
+        contentType: string | undefined,
+        accept: string,
+    ): Promise<T> {
         const { server, agent, token } = this.connection();
         const url = new URL(server.pathname.replace(/\/$/, "") + apiPath, server);
         const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -162,7 +217,7 @@ export class KubeClient {
                     agent,
                     timeout: 30_000,
                     headers: {
-                        Accept: "application/json",
+                        Accept: accept,
                         ...(token ? { Authorization: `Bearer ${token}` } : {}),
                         ...(payload !== undefined
                             ? {

@@ -6,6 +6,15 @@
 import { setTimeout as sleep } from "timers/promises";
 import { KubeApi, KubeClient, KubeconfigSource, KubeError, KubeObject, WorkloadObject } from "./kube";
 
+/**
+ * Selects the pods that carry a sidecar: the injector labels every pod it injects
+ * (security.istio.io/tlsMode, in every revision's injection template). Which
+ * revision injected it is in an annotation, which no selector can read, so the
+ * API server filters by the label and the program by the annotation: reads grow
+ * with the mesh's pods, not with the cluster's.
+ */
+export const SIDECAR_POD_SELECTOR = "security.istio.io/tlsMode";
+
 /** The pod annotation the injector writes; its `revision` names the control plane that injected the sidecar. */
 export const SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status";
 /**
@@ -144,12 +153,20 @@ const WORKLOAD_PATHS: Record<RestartableKind, string> = {
     DaemonSet: "daemonsets",
 };
 
-/** Reads what `planMigration` needs from the cluster. */
+/**
+ * Reads what `planMigration` needs from the cluster: the pods with a sidecar (the
+ * injector's label, server-side) and the ReplicaSets, metadata only (the plan reads
+ * their annotations and owners), and the workloads whole (their rollout status).
+ */
 export async function readNamespace(kube: KubeApi, namespace: string): Promise<Parameters<typeof planMigration>[2]> {
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
     const [pods, replicaSets, ...workloads] = await Promise.all([
-        kube.list<PodObject>(`/api/v1/namespaces/${namespace}/pods`),
-        kube.list<KubeObject>(`${apps}/replicasets`),
+        kube.list<PodObject>(
+            `/api/v1/namespaces/${namespace}/pods`,
+            { labelSelector: SIDECAR_POD_SELECTOR },
+            { metadataOnly: true },
+        ),
+        kube.list<KubeObject>(`${apps}/replicasets`, {}, { metadataOnly: true }),
         ...(Object.keys(WORKLOAD_PATHS) as RestartableKind[]).map((kind) =>
             kube
                 .list<WorkloadObject>(`${apps}/${WORKLOAD_PATHS[kind]}`)

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { KubeClient, KubeObject } from "./kube";
+import { KubeApi, KubeObject } from "./kube";
 
 /** On every object the stack creates: the id of the stack that created it. */
 export const STACK_ID_LABEL = "istio-mesh.io/stack-id";
@@ -66,11 +66,16 @@ export interface OwnershipInventory {
  * control plane namespace, Istio's cluster-wide kinds (few objects each) and the
  * namespaces any istio-mesh stack labelled. Nothing namespaced is listed.
  */
-export async function readOwnershipInventory(kube: KubeClient, namespace: string): Promise<OwnershipInventory> {
+export async function readOwnershipInventory(
+    kube: Pick<KubeApi, "get" | "list">,
+    namespace: string,
+): Promise<OwnershipInventory> {
+    // Metadata only: ownership is judged by names, labels, annotations and field
+    // managers, and a CRD's schema (most of its bytes) is not looked at.
     const [ns, stackNamespaces, ...lists] = await Promise.all([
         kube.get<ClusterObject>(`/api/v1/namespaces/${namespace}`),
-        kube.list<ClusterObject>("/api/v1/namespaces", { labelSelector: STACK_ID_LABEL }),
-        ...CLUSTER_KINDS.map((k) => kube.list<ClusterObject>(k.path)),
+        kube.list<ClusterObject>("/api/v1/namespaces", { labelSelector: STACK_ID_LABEL }, { metadataOnly: true }),
+        ...CLUSTER_KINDS.map((k) => kube.list<ClusterObject>(k.path, {}, { metadataOnly: true })),
     ]);
     const cluster = Object.fromEntries(
         CLUSTER_KINDS.map((k, i) => [k.kind, lists[i]]),

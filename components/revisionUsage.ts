@@ -2,18 +2,22 @@
 // a revision still in use is never removed, and what an `up` will restart (or
 // leave behind) is said in its preview.
 import { NamespaceEnrollment } from "./config";
-import { KubeClient, KubeObject } from "./kube";
-import { MigrationPlan, planMigration, readNamespace, sidecarRevision } from "./migration";
+import { KubeApi, KubeObject } from "./kube";
+import { MigrationPlan, planMigration, readNamespace, SIDECAR_POD_SELECTOR, sidecarRevision } from "./migration";
 
 /** Revision name -> what still uses it: `namespace <name>` and `pod <namespace>/<name>` entries. */
-export async function revisionUsers(kube: KubeClient, revisions: string[]): Promise<Map<string, string[]>> {
+export async function revisionUsers(kube: Pick<KubeApi, "list">, revisions: string[]): Promise<Map<string, string[]>> {
     const users = new Map<string, string[]>(revisions.map((r) => [r, []]));
     const named = revisions.filter((r) => r !== "");
     const [namespaces, pods] = await Promise.all([
         named.length > 0
-            ? kube.list<KubeObject>("/api/v1/namespaces", { labelSelector: `istio.io/rev in (${named.join(",")})` })
+            ? kube.list<KubeObject>(
+                  "/api/v1/namespaces",
+                  { labelSelector: `istio.io/rev in (${named.join(",")})` },
+                  { metadataOnly: true },
+              )
             : Promise.resolve([]),
-        kube.list<KubeObject>("/api/v1/pods"),
+        kube.list<KubeObject>("/api/v1/pods", { labelSelector: SIDECAR_POD_SELECTOR }, { metadataOnly: true }),
     ]);
     for (const ns of namespaces) {
         const rev = ns.metadata.labels?.["istio.io/rev"] ?? "";
@@ -52,7 +56,7 @@ export type DeployedEnrollment = Pick<NamespaceEnrollment, "name" | "revision" |
  * revision (restartOnChange off, bare pods, Jobs).
  */
 export async function describeMigrations(
-    kube: KubeClient,
+    kube: KubeApi,
     enrollments: NamespaceEnrollment[],
     deployed: DeployedEnrollment[],
     batchSize: number,

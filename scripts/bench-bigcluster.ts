@@ -100,8 +100,11 @@ async function growForeignPods(kube: KubeClient, have: number, want: number, nod
     );
     // KWOK marks them Running soon after; until then it keeps the API server busy.
     for (;;) {
-        const pending = await kube.list("/api/v1/pods", { fieldSelector: "status.phase!=Running", limit: "1" });
-        if (pending.length === 0) return;
+        // One page of one item: whether any is left, not how many.
+        const pending = await kube.get<{ items: unknown[] }>(
+            "/api/v1/pods?fieldSelector=status.phase%21%3DRunning&limit=1",
+        );
+        if ((pending?.items.length ?? 0) === 0) return;
         await new Promise((r) => setTimeout(r, 2000));
     }
 }
