@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Addon, AddonAccess, AddonExposure, isRemoteSource } from "./config";
 import { addonHardening, GRAFANA_ADMIN_SECRET_KEYS } from "./addonHardening";
-import { ownDeclaredFields, skipServiceSettleWait, withChildTransforms } from "./transforms";
+import { ownDeclaredFields, scopedChildTransforms, skipServiceSettleWait } from "./transforms";
 
 /** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
 export const ADDON_UI: Record<
@@ -183,7 +183,11 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             "istio-mesh:index:ObservabilityAddons",
             name,
             {},
-            withChildTransforms(opts, ...addonChildTransforms(access, grafanaPassword !== undefined)),
+            scopedChildTransforms(
+                opts,
+                { type: "istio-mesh:index:ObservabilityAddons", subtree: true },
+                ...addonChildTransforms(access, grafanaPassword !== undefined),
+            ),
         );
         // Grafana's pod cannot start before the Secret it reads its login from.
         const grafanaAdmin =

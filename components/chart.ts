@@ -8,8 +8,8 @@ import { StackConfig } from "./config";
 import {
     ignoreIstiodOwnedWebhookFields,
     ownDeclaredFields,
+    scopedChildTransforms,
     skipServiceSettleWait,
-    withChildTransforms,
 } from "./transforms";
 import { chartLocation, IstioChart, Values } from "./values";
 
@@ -24,6 +24,9 @@ export interface IstioChartArgs {
     /** Transforms beyond the ones every chart gets (field ownership, istiod's webhook fields, Service awaits). */
     transforms?: pulumi.ResourceTransform[];
 }
+
+/** Chart v4's type token: the parent in the URN of every child of a chart. */
+const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 
 export function istioChart(
     name: string,
@@ -41,8 +44,9 @@ export function istioChart(
             namespace: args.namespace,
             values: args.values,
         },
-        withChildTransforms(
+        scopedChildTransforms(
             opts,
+            { type: CHART_TYPE, name },
             ownDeclaredFields,
             ignoreIstiodOwnedWebhookFields,
             skipServiceSettleWait,

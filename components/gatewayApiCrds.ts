@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { expandSource, GATEWAY_API_MANIFEST, isRemoteSource } from "./config";
 import { OWNER_ANNOTATION } from "./gatewayApiPlan";
-import { CRD_TYPE, ownDeclaredFields, retainCrds, withChildTransforms } from "./transforms";
+import { CRD_TYPE, ownDeclaredFields, retainCrds, scopedChildTransforms } from "./transforms";
 
 export interface GatewayApiCrdsArgs {
     /** The Gateway API release to apply, e.g. "v1.5.1". */
@@ -75,8 +75,9 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
             {},
             // Like the charts' children: the stack owns the fields it declares, so CRDs
             // a `kubectl apply` left are taken over rather than refused.
-            withChildTransforms(
+            scopedChildTransforms(
                 opts,
+                { type: "istio-mesh:index:GatewayApiCrds", subtree: true },
                 ownDeclaredFields,
                 dropCrdStatus,
                 markOwner(args.owner),

@@ -16,7 +16,7 @@ import { SidecarMigration } from "./sidecarMigration";
 import { MeshMtlsPolicy } from "./mtls";
 import { ControlPlaneNamespace } from "./namespace";
 import { SidecarRollout } from "./sidecarRollout";
-import { markStackIdentity, withChildTransforms } from "./transforms";
+import { markStackIdentity, openTransformScope, TransformScope, withChildTransforms } from "./transforms";
 import { istiodValues } from "./values";
 import type { StatusWorkload } from "./verify";
 import { Ztunnel } from "./ztunnel";
@@ -142,8 +142,11 @@ export class IstioMesh extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         const stack = args.stack ?? defaultStackIdentity();
-        // Every Kubernetes object below carries the stack's id, however deep.
-        super("istio-mesh:index:IstioMesh", name, {}, withChildTransforms(opts, markStackIdentity(stack)));
+        // Every Kubernetes object below carries the stack's id, however deep. The one
+        // transform of the whole tree: the charts and components below hand theirs to it.
+        const transforms = new TransformScope(markStackIdentity(stack));
+        super("istio-mesh:index:IstioMesh", name, {}, withChildTransforms(opts, transforms.transform));
+        openTransformScope(this, transforms);
         const config = args.config;
         this.stackId = stack.id;
         this.version = config.version.text;

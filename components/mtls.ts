@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalService, MeshMtlsMode, MtlsException, PeerMtlsMode } from "./config";
-import { ownDeclaredFields } from "./transforms";
+import { ownDeclaredFields, scopedChildTransforms } from "./transforms";
 
 const SECURITY_API = "security.istio.io/v1";
 const NETWORKING_API = "networking.istio.io/v1";
@@ -126,7 +126,7 @@ export class MeshMtlsPolicy extends pulumi.ComponentResource {
             "istio-mesh:index:MeshMtlsPolicy",
             name,
             {},
-            { ...opts, transforms: [...(opts?.transforms ?? []), ownDeclaredFields] },
+            scopedChildTransforms(opts, { type: "istio-mesh:index:MeshMtlsPolicy", subtree: true }, ownDeclaredFields),
         );
         const exceptions = args.exceptions ?? [];
         const externalServices = args.externalServices ?? [];

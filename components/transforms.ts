@@ -149,3 +149,105 @@ export function withChildTransforms<T extends pulumi.ResourceOptions>(
 ): T {
     return { ...opts, transforms: [...(opts?.transforms ?? []), chainTransforms(...transforms)] } as T;
 }
+
+/**
+ * Who hands its children's transforms to an enclosing TransformScope: the
+ * resource the children are registered under (a chart, by type and name), or a
+ * component of which the scope holds one, whose whole subtree they cover (by type
+ * alone: a descendant's URN names its ancestors' types, not their names).
+ */
+export type TransformDelegate = { type: string; name: string } | { type: string; subtree: true };
+
+/**
+ * The one transform registered for a whole tree of resources. The engine calls
+ * the transforms of a resource and of every ancestor in turn, each a round trip to
+ * the program carrying the resource's whole object (a CRD is hundreds of kB): a
+ * chart's children under a component that also has transforms cost two round
+ * trips each, which a CPU profile of a no-op preview put at a fifth of the
+ * program's CPU. Inside a scope, charts and components hand their transforms to it
+ * (`scopedChildTransforms`) instead of registering them, and the scope applies
+ * them in the same order the engine would: the innermost first, its own last.
+ */
+export class TransformScope {
+    private readonly byParent = new Map<string, pulumi.ResourceTransform>();
+    private readonly bySubtree = new Map<string, pulumi.ResourceTransform>();
+
+    /** `own`: what the scope applies to every resource below it, after the delegated transforms. */
+    constructor(private readonly own: pulumi.ResourceTransform) {}
+
+    /** The transform to register on the scope's component (its `transforms` option). */
+    readonly transform: pulumi.ResourceTransform = async (args) => {
+        const parentUrn = args.opts.parent ? await urnOf(args.opts.parent) : undefined;
+        return chainTransforms(...this.delegatedTo(parentUrn), this.own)(args);
+    };
+
+    /** Makes the scope apply `transform` to what `delegate` covers; false when another already holds that place. */
+    delegate(delegate: TransformDelegate, transform: pulumi.ResourceTransform): boolean {
+        const [map, key] =
+            "name" in delegate
+                ? [this.byParent, `${delegate.type}::${delegate.name}`]
+                : [this.bySubtree, delegate.type];
+        if (map.has(key)) return false;
+        map.set(key, transform);
+        return true;
+    }
+
+    /** The delegated transforms that apply under the parent with this URN, innermost first. */
+    private delegatedTo(parentUrn: string | undefined): pulumi.ResourceTransform[] {
+        if (parentUrn === undefined) return [];
+        // urn:pulumi:<stack>::<project>::<ancestor types, $-separated>::<name>
+        const [, , qualifiedType = "", ...nameParts] = parentUrn.split("::");
+        const types = qualifiedType.split("$");
+        const found: pulumi.ResourceTransform[] = [];
+        const direct = this.byParent.get(`${types[types.length - 1]}::${nameParts.join("::")}`);
+        if (direct) found.push(direct);
+        for (const type of [...types].reverse()) {
+            const subtree = this.bySubtree.get(type);
+            if (subtree) found.push(subtree);
+        }
+        return found;
+    }
+}
+
+/** The URN of a resource given to a transform (the engine sends its parent as a URN, so it is known at once). */
+function urnOf(resource: pulumi.Resource): Promise<string> {
+    return new Promise((resolve) => resource.urn.apply((urn) => resolve(urn)));
+}
+
+const scopes = new WeakMap<pulumi.Resource, TransformScope>();
+
+/** Makes `component` (registered with `scope.transform`) the scope of everything created under it. */
+export function openTransformScope(component: pulumi.Resource, scope: TransformScope): void {
+    scopes.set(component, scope);
+}
+
+/**
+ * The scope a resource created under `parent` is in. The SDK keeps each resource's
+ * parent in an internal field; should it go, nothing is found and every component
+ * registers its own transforms again: slower, the same result.
+ */
+function enclosingScope(parent: pulumi.Resource | undefined): TransformScope | undefined {
+    for (let r = parent; r !== undefined; r = (r as { __parentResource?: pulumi.Resource }).__parentResource) {
+        const scope = scopes.get(r);
+        if (scope) return scope;
+    }
+    return undefined;
+}
+
+/**
+ * Like withChildTransforms, but inside a TransformScope the chained transforms are
+ * handed to the scope instead of registered: one round trip per child instead of
+ * one per transforming ancestor. Outside a scope, or when the scope already holds
+ * that place, they are registered as withChildTransforms does.
+ */
+export function scopedChildTransforms<T extends pulumi.ResourceOptions>(
+    opts: T | undefined,
+    delegate: TransformDelegate,
+    ...transforms: pulumi.ResourceTransform[]
+): T {
+    const chained = chainTransforms(...transforms);
+    // Transforms of its own in `opts` would run before the scope's: not moved, so the order holds.
+    const scope = opts?.transforms?.length ? undefined : enclosingScope(opts?.parent);
+    if (scope?.delegate(delegate, chained)) return { ...opts } as T;
+    return { ...opts, transforms: [...(opts?.transforms ?? []), chained] } as T;
+}

@@ -9,6 +9,7 @@ import {
     RETAIN_ON_DESTROY_ANNOTATION,
     SERVICE_TYPE,
     skipServiceSettleWait,
+    TransformScope,
     WEBHOOK_TYPES,
 } from "../../components/transforms";
 import { RETAIN_ANNOTATION } from "../../policy/rules";
@@ -109,5 +110,60 @@ describe("chainTransforms", () => {
     test("says nothing changed when no transform applies", async () => {
         const chained = chainTransforms(retainCrds(true), ignoreIstiodOwnedWebhookFields);
         expect(await chained({ type: SERVICE_TYPE, name: "x", custom: true, props: {}, opts: {} })).toBeUndefined();
+    });
+});
+
+describe("TransformScope: one transform for a whole tree, in the engine's order", () => {
+    const STACK = "urn:pulumi:dev::istio-mesh::";
+    /** A transform that appends `mark` to the object's `marks`, so a test sees which ran and in what order. */
+    const marking =
+        (mark: string): pulumi.ResourceTransform =>
+        (args) => ({
+            props: { ...args.props, marks: [...((args.props.marks as string[] | undefined) ?? []), mark] },
+            opts: args.opts,
+        });
+    /** The marks the scope's transform leaves on a child registered under the parent with this URN. */
+    async function marksUnder(scope: TransformScope, parentUrn: string): Promise<string[]> {
+        const parent = { urn: pulumi.output(parentUrn) } as unknown as pulumi.Resource;
+        const result = (await scope.transform({
+            custom: true,
+            type: CRD_TYPE,
+            name: "child",
+            props: {},
+            opts: { parent },
+        })) as pulumi.ResourceTransformResult;
+        return result.props.marks as string[];
+    }
+    const chart = "istio-mesh:index:IstioMesh$istio-mesh:index:IstioBase$kubernetes:helm.sh/v4:Chart";
+
+    test("a chart's child gets its chart's transforms, then the scope's own", async () => {
+        const scope = new TransformScope(marking("stack"));
+        expect(scope.delegate({ type: "kubernetes:helm.sh/v4:Chart", name: "istio-base" }, marking("base"))).toBe(true);
+        expect(scope.delegate({ type: "kubernetes:helm.sh/v4:Chart", name: "istio-istiod" }, marking("istiod"))).toBe(
+            true,
+        );
+        expect(await marksUnder(scope, `${STACK}${chart}::istio-base`)).toEqual(["base", "stack"]);
+        expect(await marksUnder(scope, `${STACK}${chart}::istio-istiod`)).toEqual(["istiod", "stack"]);
+    });
+
+    test("a component's transforms reach every descendant, innermost first; elsewhere only the scope's own", async () => {
+        const scope = new TransformScope(marking("stack"));
+        scope.delegate({ type: "istio-mesh:index:ObservabilityAddons", subtree: true }, marking("addons"));
+        scope.delegate({ type: "kubernetes:yaml/v2:ConfigGroup", name: "istio-addons-grafana" }, marking("group"));
+        const group = "istio-mesh:index:IstioMesh$istio-mesh:index:ObservabilityAddons$kubernetes:yaml/v2:ConfigGroup";
+        expect(await marksUnder(scope, `${STACK}${group}::istio-addons-grafana`)).toEqual(["group", "addons", "stack"]);
+        expect(
+            await marksUnder(
+                scope,
+                `${STACK}istio-mesh:index:IstioMesh$istio-mesh:index:ObservabilityAddons::istio-addons`,
+            ),
+        ).toEqual(["addons", "stack"]);
+        expect(await marksUnder(scope, `${STACK}${chart}::istio-base`)).toEqual(["stack"]);
+    });
+
+    test("a second delegate for the same place is refused, so it registers its transforms itself", () => {
+        const scope = new TransformScope(marking("stack"));
+        expect(scope.delegate({ type: "istio-mesh:index:GatewayApiCrds", subtree: true }, marking("a"))).toBe(true);
+        expect(scope.delegate({ type: "istio-mesh:index:GatewayApiCrds", subtree: true }, marking("b"))).toBe(false);
     });
 });
