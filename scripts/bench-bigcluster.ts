@@ -121,15 +121,26 @@ async function timeRead<T>(read: () => Promise<T>, describe: (result: T) => stri
     return { ms: median(ms), found: describe(result as T) };
 }
 
-async function measure(kube: KubeClient, pods: number, own: { namespaces: string[] }): Promise<BigRow> {
+async function measure(kube: KubeClient, pods: number, own: ReturnType<typeof createAppNamespaces>): Promise<BigRow> {
     const pulumi = (...args: string[]) => cluster.sh("pulumi", [...args, "--stack", STACK], { quiet: true });
+    // Written for every size: `pulumi stack rm` takes the stack file with it.
+    writeBenchStackFile(STACK, {
+        "kubernetes:kubeconfig": cluster.kubeconfig,
+        "istio-mesh:version": VERSION,
+        "istio-mesh:injectionNamespaces": own.namespaces,
+        "istio-mesh:sidecarRollout": own.workloads,
+    });
     cluster.sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
     try {
         console.error(`bench-big: ${pods} foreign pods: up`);
-        const [up, upCpu] = await cpuByProcess(() => pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]));
+        const [up, upCpu] = await cpuByProcess(
+            () => pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]),
+            cluster.clusterDir,
+        );
         console.error(`bench-big: ${pods} foreign pods: preview`);
-        const [noop, noopCpu] = await cpuByProcess(() =>
-            pulumiWithPeakMemory(STACK, ["preview", "--expect-no-changes"]),
+        const [noop, noopCpu] = await cpuByProcess(
+            () => pulumiWithPeakMemory(STACK, ["preview", "--expect-no-changes"]),
+            cluster.clusterDir,
         );
         console.error(`bench-big: ${pods} foreign pods: the program's reads`);
         const enrollments = own.namespaces.map((name) => ({
@@ -215,12 +226,6 @@ async function main(): Promise<void> {
         : cluster.kubectl("get", "nodes", "-l", "type=kwok", "-o", "name").trim().split("\n").filter(Boolean).length;
     const kube = new KubeClient({ kubeconfig: cluster.kubeconfig, workDir: projectDir });
     const own = createAppNamespaces(cluster, "big-", stackN);
-    writeBenchStackFile(STACK, {
-        "kubernetes:kubeconfig": cluster.kubeconfig,
-        "istio-mesh:version": VERSION,
-        "istio-mesh:injectionNamespaces": own.namespaces,
-        "istio-mesh:sidecarRollout": own.workloads,
-    });
     const rows: BigRow[] = [];
     let have = 0;
     try {

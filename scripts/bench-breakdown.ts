@@ -10,7 +10,9 @@ import * as path from "path";
 import { benchCluster, cpuByProcess, projectDir } from "./bench-lib";
 
 const STACK = "bench";
-const { kubeconfig, purgeCrds } = benchCluster(process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"));
+const { clusterDir, kubeconfig, purgeCrds } = benchCluster(
+    process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
+);
 
 interface Stamped {
     at: number;
@@ -132,9 +134,13 @@ async function main(): Promise<void> {
     await stack.destroy(quiet);
     purgeCrds();
     try {
-        const [[up, upMs], upCpu] = await cpuByProcess(() => timedEvents((onEvent) => stack.up({ ...quiet, onEvent })));
-        const [[noop, noopMs], noopCpu] = await cpuByProcess(() =>
-            timedEvents((onEvent) => stack.preview({ ...quiet, onEvent })),
+        const [[up, upMs], upCpu] = await cpuByProcess(
+            () => timedEvents((onEvent) => stack.up({ ...quiet, onEvent })),
+            clusterDir,
+        );
+        const [[noop, noopMs], noopCpu] = await cpuByProcess(
+            () => timedEvents((onEvent) => stack.preview({ ...quiet, onEvent })),
+            clusterDir,
         );
         console.log(breakdown("pulumi up, fresh install of the local stack", up, upMs, true));
         console.log(cpuTable(upCpu));

@@ -88,23 +88,52 @@ function processLabel(cmdline: string[]): string {
     return "node (other)";
 }
 
+/** The parent of a process, from /proc/<pid>/stat; undefined once it is gone. */
+function parentOf(pid: string): string | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether `pid` was started, however indirectly, by this benchmark. */
+function startedByUs(pid: string): boolean {
+    const us = String(process.pid);
+    for (let p: string | undefined = pid, depth = 0; p && p !== "0" && depth < 64; p = parentOf(p), depth++) {
+        if (p === us) return true;
+    }
+    return false;
+}
+
 /**
- * Runs `fn` while sampling every process's CPU time (/proc/<pid>/stat, every 100 ms)
- * and returns the CPU-seconds each kind of process spent meanwhile, largest first.
- * A process that ends between two samples loses at most its last 100 ms.
+ * Runs `fn` while sampling the CPU time (/proc/<pid>/stat, every 100 ms) of the
+ * processes it concerns and returns the CPU-seconds each kind of process spent
+ * meanwhile, largest first. On a machine others share, only what this benchmark
+ * started (the CLI, the program, the providers, kubectl...) and, with `clusterDir`,
+ * the processes of that cluster (whose command lines name its folder: the API
+ * server, etcd, istiod...) are counted. A process that ends between two samples
+ * loses at most its last 100 ms.
  */
-export async function cpuByProcess<T>(fn: () => Promise<T>): Promise<[T, [string, number][]]> {
+export async function cpuByProcess<T>(fn: () => Promise<T>, clusterDir?: string): Promise<[T, [string, number][]]> {
     const first = new Map<string, number>();
     const last = new Map<string, { label: string; ticks: number }>();
+    const ignored = new Set<string>();
     const sample = (initial: boolean) => {
         for (const pid of processIds()) {
+            if (ignored.has(pid)) continue;
             try {
                 const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
                 const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
                 const ticks = Number(fields[11]) + Number(fields[12]);
                 if (!last.has(pid)) {
-                    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-                    last.set(pid, { label: processLabel(cmdline), ticks });
+                    const raw = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    if (!(startedByUs(pid) || (clusterDir !== undefined && raw.includes(clusterDir)))) {
+                        ignored.add(pid);
+                        continue;
+                    }
+                    last.set(pid, { label: processLabel(raw.split("\0")), ticks });
                     first.set(pid, initial ? ticks : 0);
                 }
                 last.get(pid)!.ticks = ticks;
@@ -158,9 +187,16 @@ export function pulumiWithPeakMemory(
         const start = process.hrtime.bigint();
         const child = spawn("pulumi", [...args, "--stack", stack], {
             cwd: projectDir,
-            stdio: "ignore",
+            stdio: ["ignore", "pipe", "pipe"],
             env: { ...benchEnv(), ...env },
         });
+        // The end of what it printed, for the error of a run that failed.
+        let tail = "";
+        const keep = (chunk: Buffer) => {
+            tail = (tail + chunk.toString("utf8")).slice(-4000);
+        };
+        child.stdout.on("data", keep);
+        child.stderr.on("data", keep);
         let peakKb = 0;
         const poll = setInterval(() => {
             for (const pid of processIds()) {
@@ -176,7 +212,7 @@ export function pulumiWithPeakMemory(
         }, 100);
         child.on("exit", (code) => {
             clearInterval(poll);
-            if (code !== 0) reject(new Error(`pulumi ${args.join(" ")} exited ${code}`));
+            if (code !== 0) reject(new Error(`pulumi ${args.join(" ")} exited ${code}:\n${tail}`));
             else resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakKb });
         });
     });

@@ -99,8 +99,9 @@ async function measure(n: number): Promise<MigrationRow> {
         await waitAllAvailable(n);
         console.error(`bench-migration: N=${n}: stable -> ${B.name}, ${batchSize} at a time`);
         writeBenchStackFile(STACK, settings(B.name));
-        const [stack, stackCpu] = await cpuByProcess(() =>
-            pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]),
+        const [stack, stackCpu] = await cpuByProcess(
+            () => pulumiWithPeakMemory(STACK, ["up", "--yes", "--skip-preview"]),
+            cluster.clusterDir,
         );
         const moved = cluster.kubectl(
             "get",
@@ -120,7 +121,7 @@ async function measure(n: number): Promise<MigrationRow> {
                 await cluster.kubectlAsync("rollout", "status", `deployment/${app}`, "-n", NAMESPACE, "--timeout=10m");
             }
             return Number(process.hrtime.bigint() - start) / 1e9;
-        });
+        }, cluster.clusterDir);
         return { n, stackUp: stack.seconds, stackCpu, kubectlLoop, kubectlCpu };
     } finally {
         pulumi("destroy", "--yes");

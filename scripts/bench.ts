@@ -36,7 +36,7 @@ import {
     writeDocSection,
 } from "./bench-lib";
 
-const { kubeconfig, sh, kubectl, purgeCrds } = benchCluster(
+const { clusterDir, kubeconfig, sh, kubectl, purgeCrds } = benchCluster(
     process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
 );
 const runs = Number(process.env.BENCH_RUNS ?? "3");
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     const byProcess: Record<string, Record<string, number[]>> = {};
     const busy = async <T>(key: string, fn: () => T | Promise<T>): Promise<T> => {
         const before = machineBusySeconds();
-        const [result, rows] = await cpuByProcess(async () => fn());
+        const [result, rows] = await cpuByProcess(async () => fn(), clusterDir);
         cpu[key].push(machineBusySeconds() - before);
         // Processes that start and end while the benchmark waits synchronously (the
         // Helm and istioctl chains) are never sampled: only the Pulumi runs are split.
