@@ -57,7 +57,7 @@ import {
     StandinMode,
     wantsStandin,
 } from "./local-istiod-lib";
-import { labelSelector } from "../components/verify";
+import { labelSelector } from "../components/status/installation";
 import { materializeCacerts } from "./local-istiod-cacerts";
 
 const POLL_MS = 1000;
