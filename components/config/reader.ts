@@ -1,16 +1,21 @@
-// The one way a raw config value is read: every check below reports into a
-// Reader instead of throwing, so a single run lists every problem, and each
-// message has the same shape: `istio-mesh:<key>: <value> <what is wrong and what
-// is allowed>`. Pulumi hands values over as text, and a test or a script may hand
-// over anything at all; nothing here assumes a shape it has not checked.
+// The one way raw user input is read: the stack configuration (`istio-mesh:<key>`),
+// the example application's (`istio-mesh-app:<key>`) and the arguments of its
+// traffic components. Every check below reports into a Reader instead of
+// throwing, so a single run lists every problem, and each message has the same
+// shape: `<namespace>:<key>: <value> <what is wrong and what is allowed>`. Pulumi
+// hands values over as text, and a test or a script may hand over anything at
+// all; nothing here assumes a shape it has not checked.
 
 /** The config namespace of this project (`istio-mesh:<key>` in Pulumi.<stack>.yaml). */
 export const CONFIG_NAMESPACE = "istio-mesh";
 
-/** Thrown with every configuration problem found, one per line. */
+/** Thrown with every problem of a piece of input found, one per line, under `heading`. */
 export class ConfigError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    constructor(
+        public readonly problems: string[],
+        heading = "invalid stack configuration",
+    ) {
+        super(`${heading}:\n  - ${problems.join("\n  - ")}`);
         this.name = "ConfigError";
     }
 }
@@ -118,11 +123,28 @@ export const EXPLICIT_NULL = "is empty (null); give it a value, or remove the li
 export class Reader {
     readonly problems: string[] = [];
     private readonly refused: string[] = [];
+    private readonly namespace: string;
+    private readonly nullMeansUnset: boolean;
 
-    /** A value was given and is wrong: names the key, the value, and what is allowed. */
-    invalid(key: string, value: unknown, rule: string): void {
+    /**
+     * @param options.namespace what messages put before each key: `istio-mesh` (the
+     *   default), `istio-mesh-app`, or "" for the arguments of a component.
+     * @param options.nullMeansUnset a null inside an object reads as unset instead of
+     *   being refused: the example application's traffic rules have always read it so.
+     */
+    constructor(options: { namespace?: string; nullMeansUnset?: boolean } = {}) {
+        this.namespace = options.namespace ?? CONFIG_NAMESPACE;
+        this.nullMeansUnset = options.nullMeansUnset ?? false;
+    }
+
+    /**
+     * A value was given and is wrong: names the key, the value, and what is allowed.
+     * Returns undefined, so a read can end with `return r.invalid(...)`.
+     */
+    invalid(key: string, value: unknown, rule: string): undefined {
         this.problems.push(`${this.prefix(key)}: ${show(value)} ${rule}`);
         this.refused.push(key);
+        return undefined;
     }
 
     /** A secret was given and is wrong: like `invalid`, but the message never shows the value. */
@@ -200,7 +222,7 @@ export class Reader {
         for (const k of Object.keys(v)) {
             if (!settings.includes(k)) {
                 this.invalid(childKey(key, k), v[k], `is not a known setting; allowed: ${settings.join(", ")}`);
-            } else if (v[k] === null && key !== "") {
+            } else if (v[k] === null && key !== "" && !this.nullMeansUnset) {
                 // YAML writes `replicas:` with nothing after it as null: that reads as a
                 // value meant and forgotten, not as "the default".
                 this.invalid(childKey(key, k), null, EXPLICIT_NULL);
@@ -242,8 +264,14 @@ export class Reader {
         return v;
     }
 
+    /** Throws every problem collected, if any, under `heading`. */
+    throwIfAny(heading?: string): void {
+        if (this.problems.length > 0) throw new ConfigError(this.problems, heading);
+    }
+
     private prefix(key: string): string {
-        return key === "" ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${key}`;
+        if (this.namespace === "") return key;
+        return key === "" ? this.namespace : `${this.namespace}:${key}`;
     }
 }
 
