@@ -9,11 +9,15 @@ import { WORKLOAD_KINDS } from "./allowed";
 import { ControlPlane } from "./controlPlane";
 import { LIMITS } from "./limits";
 import { NAMESPACE_NAME, readListedName, readRequiredName, SYSTEM_NAMESPACES, WORKLOAD_NAME } from "./names";
-import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
+import { childKey, field, isPlainObject, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { DEFAULT_TAG, resolveFollows, Revisions } from "./revisions";
 import { NamespaceEnrollment, WorkloadRef } from "./types";
 
-const ROLLOUT_SETTINGS = ["namespace", "kind", "name"] as const;
+export const SIDECAR_ROLLOUT: ListShape = {
+    items: "workloads",
+    settings: ["namespace", "kind", "name"],
+    limit: LIMITS.sidecarRollout,
+};
 
 const ENROLLMENT_SETTINGS = ["name", "revision", "restartOnChange"] as const;
 
@@ -106,13 +110,8 @@ export function readSidecarRollout(
     v: unknown,
     stackWorkload: (namespace: string, name: string) => string | undefined = () => undefined,
 ): WorkloadRef[] {
-    const list = r.list("sidecarRollout", v, `workloads {${ROLLOUT_SETTINGS.join(", ")}}`, LIMITS.sidecarRollout) ?? [];
     const seen = new UniqueValues<string>(r, "list each workload once");
-    const workloads: WorkloadRef[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("sidecarRollout", i);
-        const w = r.item(key, list[i], ROLLOUT_SETTINGS);
-        if (!w) continue;
+    return r.objects("sidecarRollout", v, SIDECAR_ROLLOUT, (w, key): WorkloadRef | undefined => {
         const kindKey = childKey(key, "kind");
         const kind = r.oneOf(kindKey, field(w, "kind"), WORKLOAD_KINDS, "a workload kind") ?? "Deployment";
         const namespace = readRequiredName(
@@ -123,21 +122,17 @@ export function readSidecarRollout(
             "the namespace of the workload",
         );
         const name = readRequiredName(r, childKey(key, "name"), field(w, "name"), WORKLOAD_NAME, "the workload's name");
-        if (namespace === undefined || name === undefined || !r.valid(kindKey)) continue;
+        if (namespace === undefined || name === undefined || !r.valid(kindKey)) return undefined;
         const workload: WorkloadRef = { namespace, kind, name };
-        if (!seen.claim(key, `${namespace}/${kind}/${name}`, workload)) continue;
+        if (!seen.claim(key, `${namespace}/${kind}/${name}`, workload)) return undefined;
         const own = stackWorkload(namespace, name);
-        if (own !== undefined) {
-            r.invalid(
-                childKey(key, "name"),
-                name,
-                `is the stack's own ${own} in namespace ${namespace}: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout`,
-            );
-            continue;
-        }
-        workloads.push(workload);
-    }
-    return workloads;
+        if (own === undefined) return workload;
+        return r.invalid(
+            childKey(key, "name"),
+            name,
+            `is the stack's own ${own} in namespace ${namespace}: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout`,
+        );
+    });
 }
 
 /**

@@ -112,6 +112,15 @@ export interface ListLimit {
     why: string;
 }
 
+/** A list whose items are objects of one shape, declared once beside the topic that reads it. */
+export interface ListShape {
+    /** What the items are, as a message names them: "gateways", "external services". */
+    items: string;
+    /** The settings of an item. */
+    settings: readonly string[];
+    limit?: ListLimit;
+}
+
 /** The rule an explicit null inside a setting breaks. */
 export const EXPLICIT_NULL = "is empty (null); give it a value, or remove the line to get the default";
 
@@ -236,6 +245,30 @@ export class Reader {
         if (isSet(v)) return this.object(key, v, settings);
         this.invalid(key, v, `is not an object; its settings are ${settings.join(", ")}`);
         return undefined;
+    }
+
+    /**
+     * A list of objects of `shape`: refuses a value that is not such a list (or is
+     * longer than its bound) and each item that is not an object of its settings,
+     * and hands every other item to `read` with its key. Returns what `read`
+     * returned, in order, without the undefined of items it refused.
+     */
+    objects<T>(
+        key: string,
+        v: unknown,
+        shape: ListShape,
+        read: (item: Record<string, unknown>, itemKey: string) => T | undefined,
+    ): T[] {
+        const list = this.list(key, v, `${shape.items} {${shape.settings.join(", ")}}`, shape.limit) ?? [];
+        const values: T[] = [];
+        // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
+        for (let i = 0; i < list.length; i++) {
+            const itemKey = childKey(key, i);
+            const item = this.item(itemKey, list[i], shape.settings);
+            const value = item ? read(item, itemKey) : undefined;
+            if (value !== undefined) values.push(value);
+        }
+        return values;
     }
 
     /** A map whose keys are data (labels, port numbers), not settings; `what` names its entries. */
