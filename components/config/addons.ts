@@ -6,8 +6,16 @@ import { ParsedGateways } from "./gateways";
 import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
 import { AddonAccess, AddonExposure } from "./types";
 
-const ADDON_SETTINGS = [...ADDONS, "expose", "anonymousAccess", "kialiWriteAccess", "allowFromNamespaces"] as const;
-const EXPOSE_SETTINGS = [
+export const ADDON_SETTINGS = [
+    ...ADDONS,
+    "expose",
+    "anonymousAccess",
+    "kialiWriteAccess",
+    "allowFromNamespaces",
+] as const;
+/** No longer read; kept known so that a stack still setting it is told what replaced it. */
+export const RETIRED_EXPOSE_SETTINGS = ["allowUnauthenticated"] as const;
+export const EXPOSE_SETTINGS = [
     "mode",
     "domain",
     "gateway",
@@ -15,11 +23,10 @@ const EXPOSE_SETTINGS = [
     "tls",
     "sourceRanges",
     "jwt",
-    // No longer read; kept known so that a stack still setting it is told what replaced it.
-    "allowUnauthenticated",
+    ...RETIRED_EXPOSE_SETTINGS,
 ] as const;
-const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
-const JWT_SETTINGS = ["issuer", "jwksUri"] as const;
+export const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
+export const JWT_SETTINGS = ["issuer", "jwksUri"] as const;
 
 /** Which exposure mode each expose setting belongs to. */
 const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts" | "tls" | "sourceRanges" | "jwt", ExposureMode> = {

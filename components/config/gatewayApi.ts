@@ -7,7 +7,7 @@ import { field, isSet, Reader } from "./reader";
 import { checkLocalFiles, readSource } from "./sources";
 import { GatewayApiSettings } from "./types";
 
-const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver", "deleteCrdsOnDestroy"] as const;
+export const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver", "deleteCrdsOnDestroy"] as const;
 
 /** The official release downloads; `{version}` is the Gateway API version, e.g. v1.5.1. */
 export const DEFAULT_GATEWAY_API_SOURCE = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}";

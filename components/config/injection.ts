@@ -19,7 +19,7 @@ export const SIDECAR_ROLLOUT: ListShape = {
     limit: LIMITS.sidecarRollout,
 };
 
-const ENROLLMENT_SETTINGS = ["name", "revision", "restartOnChange"] as const;
+export const ENROLLMENT_SETTINGS = ["name", "revision", "restartOnChange"] as const;
 
 /** Reads `injectionNamespaces`: names, or {name, revision, restartOnChange} for namespaces that follow a tag. */
 export function readInjectionNamespaces(

@@ -22,7 +22,7 @@ import {
 import { asNumber, childKey, field, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { ExternalService, MtlsException, MtlsPortMode, MtlsSettings } from "./types";
 
-const MTLS_SETTINGS = ["mode", "exceptions", "externalServices"] as const;
+export const MTLS_SETTINGS = ["mode", "exceptions", "externalServices"] as const;
 export const MTLS_EXCEPTIONS: ListShape = {
     items: "exceptions",
     settings: ["name", "namespace", "selector", "mode", "ports"],

@@ -16,7 +16,7 @@ export const REVISIONS: ListShape = {
     settings: ["name", "version", "istiodValues"],
     limit: LIMITS.revisions,
 };
-const MIGRATION_SETTINGS = ["batchSize", "timeoutSeconds"] as const;
+export const MIGRATION_SETTINGS = ["batchSize", "timeoutSeconds"] as const;
 
 /** A tag names the MutatingWebhookConfiguration istio-revision-tag-<tag> and the Service istiod-revision-tag-<tag>. */
 export const TAG_NAME: NameRule = {
