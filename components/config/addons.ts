@@ -131,13 +131,16 @@ export function readAddons(
         readName(r, "addons.expose.tls.credentialName", field(tls, "credentialName"), SECRET_NAME) ?? "";
     exposure.tls.insecureHttp = r.boolean("addons.expose.tls.insecureHttp", field(tls, "insecureHttp")) ?? false;
 
-    const ranges = r.list("addons.expose.sourceRanges", field(e, "sourceRanges"), "CIDR ranges") ?? [];
-    for (let i = 0; i < ranges.length; i++) {
-        const key = childKey("addons.expose.sourceRanges", i);
-        if (typeof ranges[i] === "string" && isCidr(ranges[i] as string))
-            exposure.sourceRanges.push(ranges[i] as string);
-        else r.invalid(key, ranges[i], "is not an IP address or CIDR range such as 203.0.113.0/24 or 2001:db8::/32");
-    }
+    exposure.sourceRanges = r.items(
+        "addons.expose.sourceRanges",
+        field(e, "sourceRanges"),
+        "CIDR ranges",
+        undefined,
+        (range, key) =>
+            typeof range === "string" && isCidr(range)
+                ? range
+                : r.invalid(key, range, "is not an IP address or CIDR range such as 203.0.113.0/24 or 2001:db8::/32"),
+    );
     const jwt = r.object("addons.expose.jwt", field(e, "jwt"), JWT_SETTINGS);
     if (jwt) {
         const issuer = r.text("addons.expose.jwt.issuer", field(jwt, "issuer"), "is not text");
@@ -215,15 +218,20 @@ function readAccess(r: Reader, raw: Record<string, unknown>, enabled: Addon[], k
             "contradicts addons.anonymousAccess: true: every visitor could patch workloads and change Istio config through Kiali; keep Kiali read-only or give it a login (remove anonymousAccess)",
         );
     }
-    const fromNamespaces: string[] = [];
-    const listed = r.list("addons.allowFromNamespaces", field(raw, "allowFromNamespaces"), "namespace names") ?? [];
-    for (let i = 0; i < listed.length; i++) {
-        const key = childKey("addons.allowFromNamespaces", i);
-        const name = readListedName(r, key, listed[i], NAMESPACE_NAME);
-        if (name === undefined) continue;
-        if (fromNamespaces.includes(name)) r.invalid(key, name, "is listed twice");
-        else fromNamespaces.push(name);
-    }
+    const listed = new Set<string>();
+    const fromNamespaces = r.items(
+        "addons.allowFromNamespaces",
+        field(raw, "allowFromNamespaces"),
+        "namespace names",
+        undefined,
+        (item, key) => {
+            const name = readListedName(r, key, item, NAMESPACE_NAME);
+            if (name === undefined) return undefined;
+            if (listed.has(name)) return r.invalid(key, name, "is listed twice");
+            listed.add(name);
+            return name;
+        },
+    );
     return { anonymous, kialiWrite, fromNamespaces };
 }
 

@@ -256,21 +256,15 @@ function readExternalServices(r: Reader, v: unknown, controlNamespace: string): 
 
 /** IP addresses, each once. No CIDR ranges: istiod refuses them for an entry resolved by DNS. */
 function readAddresses(r: Reader, key: string, v: unknown): string[] {
-    const list = r.list(key, v, "IP addresses", LIMITS.externalAddresses) ?? [];
     const seen = new UniqueValues<string>(r, "list each address once");
-    const addresses: string[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const addressKey = childKey(key, i);
-        const address = list[i];
+    return r.items(key, v, "IP addresses", LIMITS.externalAddresses, (address, addressKey) => {
         if (typeof address !== "string" || address.length > 64 || isIP(address) === 0) {
-            r.invalid(
+            return r.invalid(
                 addressKey,
                 address,
                 "is not an IP address; list the addresses the host resolves to, such as 203.0.113.10 (no CIDR ranges: the host is resolved by DNS)",
             );
-            continue;
         }
-        if (seen.claim(addressKey, address)) addresses.push(address);
-    }
-    return addresses;
+        return seen.claim(addressKey, address) ? address : undefined;
+    });
 }

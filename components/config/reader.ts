@@ -248,10 +248,31 @@ export class Reader {
     }
 
     /**
+     * A list whose items `read` checks one by one, with their keys; `what` names the
+     * items, as `list` does. Returns what `read` returned, in order, without the
+     * undefined of items it refused.
+     */
+    items<T>(
+        key: string,
+        v: unknown,
+        what: string,
+        limit: ListLimit | undefined,
+        read: (item: unknown, itemKey: string) => T | undefined,
+    ): T[] {
+        const list = this.list(key, v, what, limit) ?? [];
+        const values: T[] = [];
+        // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
+        for (let i = 0; i < list.length; i++) {
+            const value = read(list[i], childKey(key, i));
+            if (value !== undefined) values.push(value);
+        }
+        return values;
+    }
+
+    /**
      * A list of objects of `shape`: refuses a value that is not such a list (or is
      * longer than its bound) and each item that is not an object of its settings,
-     * and hands every other item to `read` with its key. Returns what `read`
-     * returned, in order, without the undefined of items it refused.
+     * and hands every other item to `read`, as `items` does.
      */
     objects<T>(
         key: string,
@@ -259,16 +280,10 @@ export class Reader {
         shape: ListShape,
         read: (item: Record<string, unknown>, itemKey: string) => T | undefined,
     ): T[] {
-        const list = this.list(key, v, `${shape.items} {${shape.settings.join(", ")}}`, shape.limit) ?? [];
-        const values: T[] = [];
-        // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
-        for (let i = 0; i < list.length; i++) {
-            const itemKey = childKey(key, i);
-            const item = this.item(itemKey, list[i], shape.settings);
-            const value = item ? read(item, itemKey) : undefined;
-            if (value !== undefined) values.push(value);
-        }
-        return values;
+        return this.items(key, v, `${shape.items} {${shape.settings.join(", ")}}`, shape.limit, (value, itemKey) => {
+            const item = this.item(itemKey, value, shape.settings);
+            return item ? read(item, itemKey) : undefined;
+        });
     }
 
     /** A map whose keys are data (labels, port numbers), not settings; `what` names its entries. */
