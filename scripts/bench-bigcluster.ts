@@ -19,9 +19,9 @@
 // leaves docs/performance.md alone. Figures only: nothing here asserts a time.
 import * as fs from "fs";
 import * as path from "path";
-import { KubeClient, KubeError } from "../components/kube";
-import { readOwnershipInventory } from "../components/ownership";
-import { describeMigrations, revisionUsers } from "../components/revisionUsage";
+import { KubeClient, KubeError } from "../components/cluster/kube";
+import { readOwnershipInventory } from "../components/preflight/ownership";
+import { describeMigrations, revisionUsers } from "../components/preflight/revisionUsage";
 import {
     benchCluster,
     cpuByProcess,

@@ -8,9 +8,9 @@ import * as http from "http";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { KubeApi, KubeClient, LIST_PAGE_SIZE, METADATA_ONLY_ACCEPT } from "../../components/kube";
-import { SIDECAR_POD_SELECTOR } from "../../components/migration";
-import { revisionUsers } from "../../components/revisionUsage";
+import { KubeApi, KubeClient, LIST_PAGE_SIZE, METADATA_ONLY_ACCEPT } from "../../components/cluster/kube";
+import { SIDECAR_POD_SELECTOR } from "../../components/cluster/pods";
+import { revisionUsers } from "../../components/preflight/revisionUsage";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubelist-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import {
     skipServiceSettleWait,
     TransformScope,
     WEBHOOK_TYPES,
-} from "../../components/transforms";
+} from "../../components/charts/transforms";
 import { RETAIN_ANNOTATION } from "../../policy/rules";
 
 function apply(
