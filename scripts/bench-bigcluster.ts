@@ -87,8 +87,8 @@ async function growForeignPods(kube: KubeClient, have: number, want: number, nod
         }
     });
     const pods = Array.from({ length: want - have }, (_, i) => have + i);
-    await inParallel(pods, 32, (k) =>
-        kube.create(`/api/v1/namespaces/${foreignNamespace(Math.floor(k / perNamespace))}/pods`, {
+    await inParallel(pods, 16, (k) =>
+        createRetrying(kube, `/api/v1/namespaces/${foreignNamespace(Math.floor(k / perNamespace))}/pods`, {
             apiVersion: "v1",
             kind: "Pod",
             metadata: { name: `pod-${k}`, labels: { app: `team-${k % 7}`, tier: "web" } },
@@ -106,6 +106,24 @@ async function growForeignPods(kube: KubeClient, have: number, want: number, nod
         );
         if ((pending?.items.length ?? 0) === 0) return;
         await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+/**
+ * Creates an object, again after a dropped connection (an API server busy with
+ * thousands of creations closes some): one that the dropped request did create
+ * answers 409 the second time, which counts as done.
+ */
+async function createRetrying(kube: KubeClient, apiPath: string, body: object): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await kube.create(apiPath, body);
+            return;
+        } catch (e) {
+            if (e instanceof KubeError && e.status === 409 && attempt > 1) return;
+            if (e instanceof KubeError || attempt >= 5) throw e;
+            await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
     }
 }
 
@@ -236,6 +254,8 @@ async function main(): Promise<void> {
             console.error(`bench-big: ${pods - have} pods created in ${((Date.now() - start) / 1000).toFixed(0)} s`);
             have = pods;
             rows.push(await measure(kube, pods, own));
+            // After every size: a later size that fails still leaves these figures.
+            report(rows, clusterNodes);
         }
     } finally {
         fs.rmSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), { force: true });
@@ -247,6 +267,11 @@ async function main(): Promise<void> {
             if (names.length > 0) cluster.kubectl("delete", "namespace", "--wait=true", ...names);
         }
     }
+    console.log(table(rows));
+}
+
+/** Writes the figures so far: artifacts/bench-big.{md,json} and the doc's section. */
+function report(rows: BigRow[], clusterNodes: number): void {
     const text = table(rows);
     const artifacts = path.join(projectDir, "artifacts");
     fs.mkdirSync(artifacts, { recursive: true });
@@ -256,7 +281,6 @@ async function main(): Promise<void> {
         "big-cluster",
         `Measured ${new Date().toISOString().slice(0, 16)} UTC on ${clusterNodes} simulated nodes.\n\n${text}`,
     );
-    console.log(text);
 }
 
 main().catch((e: Error) => {
