@@ -18,17 +18,22 @@ import {
     StackConfig,
     UpgradeKind,
 } from "./components/prepare";
-import { KubeClient } from "./components/kube";
-import { providerCluster } from "./components/providerCluster";
+import { KubeClient } from "./components/cluster/kube";
+import { providerCluster } from "./components/cluster/providerCluster";
 import {
     addonClusterObjects,
     foreignObjectsRefusal,
     judgeOwnership,
     OwnershipInventory,
     readOwnershipInventory,
-} from "./components/ownership";
+} from "./components/preflight/ownership";
 import { randomUUID } from "crypto";
-import { DeployedEnrollment, describeMigrations, removalRefusal, revisionUsers } from "./components/revisionUsage";
+import {
+    DeployedEnrollment,
+    describeMigrations,
+    removalRefusal,
+    revisionUsers,
+} from "./components/preflight/revisionUsage";
 
 /** This stack's fully qualified name. */
 const stackName = () => `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
@@ -271,7 +276,7 @@ async function gatewayApiPlan(
     inventory: OwnershipInventory,
     ours: (owner: string | undefined) => boolean,
 ) {
-    const { gatewayApiCrds, planGatewayApi } = await import("./components/gatewayApiPlan");
+    const { gatewayApiCrds, planGatewayApi } = await import("./components/preflight/gatewayApiPlan");
     const found = gatewayApiCrds(inventory.cluster.CustomResourceDefinition as Parameters<typeof gatewayApiCrds>[0]);
     const plan = userCheck(() => planGatewayApi(config.gatewayApi, config.version.text, found, ours));
     await (plan.action === "leave" && plan.warn ? pulumi.log.warn(plan.note) : pulumi.log.info(plan.note));

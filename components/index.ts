@@ -4,15 +4,15 @@
 // is one user of these exports. Transforms, chart plumbing and the status checks
 // stay internal: they may change without notice.
 export * from "./prepare";
-export * from "./values";
-export * from "./mesh";
-export * from "./namespace";
-export * from "./base";
-export * from "./istiod";
-export * from "./cni";
-export * from "./ztunnel";
-export * from "./gateway";
-export * from "./addons";
-export * from "./mtls";
-export * from "./injectionLabel";
-export * from "./sidecarRollout";
+export * from "./charts/values";
+export * from "./istioMesh";
+export * from "./controlPlane/namespace";
+export * from "./controlPlane/base";
+export * from "./controlPlane/istiod";
+export * from "./dataPlane/cni";
+export * from "./dataPlane/ztunnel";
+export * from "./dataPlane/gateway";
+export * from "./addons/observability";
+export * from "./dataPlane/mtlsPolicy";
+export * from "./dataPlane/injectionLabel";
+export * from "./upgrade/sidecarRollout";

@@ -4,5 +4,5 @@
 // config typo or a failed download is reported in a second. The full entry
 // (`istio-mesh`, components/index.ts) re-exports all of it.
 export * from "./config";
-export * from "./releases";
-export * from "./version";
+export * from "./charts/releases";
+export * from "./config/version";

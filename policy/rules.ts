@@ -194,7 +194,7 @@ const SERVICE = "kubernetes:core/v1:Service";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const STACK = "pulumi:pulumi:Stack";
 
-/** The annotation the stack's CRD transform sets (components/transforms.ts, RETAIN_ON_DESTROY_ANNOTATION). */
+/** The annotation the stack's CRD transform sets (components/charts/transforms.ts, RETAIN_ON_DESTROY_ANNOTATION). */
 export const RETAIN_ANNOTATION = "istio-mesh.io/retain-on-destroy";
 
 function meta(r: PolicyResourceView): ObjectMeta {
@@ -438,7 +438,7 @@ export function checkSources(resources: PolicyResourceView[]): Violation[] {
 const ADDONS = ["grafana", "kiali", "prometheus", "jaeger"];
 /** The addons without a login of their own (components/config/addons.ts, ADDONS_WITHOUT_LOGIN). */
 const ADDONS_WITHOUT_LOGIN = ["prometheus", "jaeger"];
-/** Prometheus's flags that let any client shut it down or delete data (components/addonHardening.ts). */
+/** Prometheus's flags that let any client shut it down or delete data (components/addons/hardening.ts). */
 const PROMETHEUS_ADMIN_FLAGS = ["--web.enable-lifecycle", "--web.enable-admin-api"];
 const READ_VERBS = ["get", "list", "watch"];
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";

@@ -22,7 +22,7 @@ import {
     IstioChart,
     istiodValues,
     Values,
-} from "../components/values";
+} from "../components/charts/values";
 import {
     benchCluster,
     machineBusySeconds,

@@ -32,7 +32,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import * as https from "https";
+import { localClusterApi, log, optionalArg, processArg } from "./local-cluster-api";
 import * as net from "net";
 import * as path from "path";
 import {
@@ -57,7 +57,7 @@ import {
     StandinMode,
     wantsStandin,
 } from "./local-istiod-lib";
-import { labelSelector } from "../components/verify";
+import { labelSelector } from "../components/status/installation";
 import { materializeCacerts } from "./local-istiod-cacerts";
 
 const POLL_MS = 1000;
@@ -71,58 +71,12 @@ const LISTEN_WAIT_MS = 20000;
  */
 const UNKNOWN_POD_WAIT_MS = 8000;
 
-function arg(name: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    const v = i >= 0 ? process.argv[i + 1] : undefined;
-    if (!v) throw new Error(`local-istiod: --${name} is required`);
-    return v;
-}
-
+const arg = (name: string) => processArg("local-istiod", name);
 const clusterDir = path.resolve(arg("cluster-dir"));
 const pilotDiscovery = arg("pilot-discovery");
-const standinBinary = (() => {
-    const i = process.argv.indexOf("--standin");
-    return i >= 0 ? process.argv[i + 1] : undefined;
-})();
+const standinBinary = optionalArg("standin");
 const pki = path.join(clusterDir, "pki");
-const apiServer = new URL(
-    /server:\s*(\S+)/.exec(fs.readFileSync(path.join(clusterDir, "kubeconfig"), "utf8"))?.[1] ?? "",
-);
-const agent = new https.Agent({
-    keepAlive: true,
-    ca: fs.readFileSync(path.join(pki, "ca.crt")),
-    cert: fs.readFileSync(path.join(pki, "admin.crt")),
-    key: fs.readFileSync(path.join(pki, "admin.key")),
-});
-
-function log(msg: string): void {
-    console.log(`${new Date().toISOString()} ${msg}`);
-}
-
-/** GET on the API server: the status code and the parsed body (undefined when not JSON). */
-function apiGet<T>(urlPath: string): Promise<{ status: number; body?: T }> {
-    return new Promise((resolve, reject) => {
-        const req = https.get(
-            { hostname: apiServer.hostname, port: apiServer.port, path: urlPath, agent, timeout: 10000 },
-            (res) => {
-                let data = "";
-                res.setEncoding("utf8");
-                res.on("data", (c: string) => (data += c));
-                res.on("end", () => {
-                    let body: T | undefined;
-                    try {
-                        body = JSON.parse(data) as T;
-                    } catch {
-                        body = undefined;
-                    }
-                    resolve({ status: res.statusCode ?? 0, body });
-                });
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out`)));
-        req.on("error", reject);
-    });
-}
+const { server: apiServer, get: apiGet } = localClusterApi(clusterDir);
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {

@@ -13,64 +13,16 @@
 // its log in <cluster>/logs/local-lb.log.
 //
 // Usage: node local-lb.js --cluster-dir DIR [--pool CIDR]
-import * as fs from "fs";
-import * as https from "https";
 import * as path from "path";
 import { setTimeout as sleep } from "timers/promises";
+import { localClusterApi, log, processArg } from "./local-cluster-api";
 import { DEFAULT_POOL, Pending, planStatus, poolAddresses, ServiceObject, StatusChange } from "./local-lb-lib";
 
 const POLL_MS = 1000;
 
-function arg(name: string, fallback?: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    const v = i >= 0 ? process.argv[i + 1] : fallback;
-    if (!v) throw new Error(`local-lb: --${name} is required`);
-    return v;
-}
-
-const clusterDir = path.resolve(arg("cluster-dir"));
-const pool = poolAddresses(arg("pool", DEFAULT_POOL));
-const pki = path.join(clusterDir, "pki");
-const apiServer = new URL(
-    /server:\s*(\S+)/.exec(fs.readFileSync(path.join(clusterDir, "kubeconfig"), "utf8"))?.[1] ?? "",
-);
-const agent = new https.Agent({
-    keepAlive: true,
-    ca: fs.readFileSync(path.join(pki, "ca.crt")),
-    cert: fs.readFileSync(path.join(pki, "admin.crt")),
-    key: fs.readFileSync(path.join(pki, "admin.key")),
-});
-
-function log(msg: string): void {
-    console.log(`${new Date().toISOString()} ${msg}`);
-}
-
-/** One request to the API server: its status code and body text. */
-function api(method: string, urlPath: string, body?: object): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = https.request(
-            {
-                method,
-                hostname: apiServer.hostname,
-                port: apiServer.port,
-                path: urlPath,
-                agent,
-                timeout: 10000,
-                headers: payload ? { "Content-Type": "application/merge-patch+json" } : {},
-            },
-            (res) => {
-                let text = "";
-                res.setEncoding("utf8");
-                res.on("data", (c: string) => (text += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-        req.on("error", reject);
-        req.end(payload);
-    });
-}
+const clusterDir = path.resolve(processArg("local-lb", "cluster-dir"));
+const pool = poolAddresses(processArg("local-lb", "pool", DEFAULT_POOL));
+const { request: api } = localClusterApi(clusterDir);
 
 async function write(change: StatusChange): Promise<void> {
     const url = `/api/v1/namespaces/${change.namespace}/services/${change.name}/status`;

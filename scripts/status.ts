@@ -4,12 +4,12 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { KubeObject, WorkloadObject } from "../components/kube";
-import { kubeconfigSetting } from "../components/kubeconfig";
-import type { ComponentVersion } from "../components/mesh";
-import type { PodObject } from "../components/migration";
+import type { KubeObject, WorkloadObject } from "../components/cluster/kube";
+import { kubeconfigSetting } from "../components/cluster/kubeconfig";
+import type { ComponentVersion } from "../components/status/installation";
+import type { PodObject } from "../components/cluster/pods";
 import { dataPlaneLine, SyncStatus, SynczResult } from "./dataplane-status";
-import { revisionReport, RevisionReportInput } from "../components/revisionReport";
+import { revisionReport, RevisionReportInput } from "../components/status/revisionReport";
 import {
     assessInstallation,
     CrdObject,
@@ -17,7 +17,7 @@ import {
     labelSelector,
     ReadyProbe,
     withReadyProbe,
-} from "../components/verify";
+} from "../components/status/installation";
 
 function flag(name: string): string | undefined {
     const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 # Versions of every tool the toolchain builds; the single place to change them.
-# Why each pin is what it is: the README, section "The offline toolchain".
+# Why each pin is what it is: docs/toolchain.md.
 GO_MIN_VERSION=1.24
 PULUMI_VERSION=v3.248.0                       # = @pulumi/pulumi in package.json
 LANGUAGE_HOST_SDK_VERSION=v3.68.0             # newest sdk/v3 that carries pulumi-language-nodejs

@@ -1,6 +1,6 @@
 // The settings that place and identify the control plane: version, profile,
 // namespace, revision and upgrade strategy. Every other section depends on them.
-import { parseVersion, Version } from "../version";
+import { parseVersion, Version } from "./version";
 import {
     NEWEST_KNOWN_PATCH,
     PROFILES,

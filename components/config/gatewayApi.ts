@@ -1,7 +1,7 @@
 // `gatewayApi`: the Kubernetes Gateway API CRDs (standard channel) that istiod's
 // Gateway API support and ambient waypoints need. Istio's charts do not ship them;
 // the stack installs the version the chosen Istio release is built against.
-import { Version } from "../version";
+import { Version } from "./version";
 import { SUPPORTED_MINORS } from "./allowed";
 import { field, isSet, Reader } from "./reader";
 import { checkLocalFiles, readSource } from "./sources";

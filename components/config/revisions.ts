@@ -3,7 +3,7 @@
 // them, `default` among them) and `sidecarMigration` (how workloads move when the
 // revision behind their namespace changes). A single-revision stack writes none of
 // these: `version` and `revision` describe its one control plane, as before.
-import { Version } from "../version";
+import { Version } from "./version";
 import { ControlPlane, readVersion } from "./controlPlane";
 import { readIstiodValues } from "./istiodValues";
 import { LIMITS } from "./limits";

@@ -1,6 +1,6 @@
 // The validated stack configuration, as the components receive it. Each field
 // states its default; the parsers in this folder apply it.
-import { Version } from "../version";
+import { Version } from "./version";
 import {
     Addon,
     Environment,

@@ -3,14 +3,14 @@
 // found, and reported at once, before a single resource is registered.
 import * as fs from "fs";
 import * as path from "path";
-import { IngressRouteInput, ServiceRouteInput, TrafficApi } from "../../components/traffic/types";
+import { IngressRouteInput, ServiceRouteInput, TrafficApi } from "./traffic/types";
 import {
     readIngressRoute,
     readServiceRoute,
     readTrafficApi,
     TrafficReader,
     TrafficRuleError,
-} from "../../components/traffic/validate";
+} from "./traffic/validate";
 
 export const APP_CONFIG_NAMESPACE = "istio-mesh-app";
 

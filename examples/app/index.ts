@@ -50,8 +50,8 @@ export = async () => {
     const { Bookinfo } = await import("./bookinfo");
     const { HelloService } = await import("./hello");
     const { bookinfoManifest } = await import("./config");
-    const { ServiceTrafficRoute } = await import("../../components/traffic/serviceRoute");
-    const { IngressRoute } = await import("../../components/traffic/ingressRoute");
+    const { ServiceTrafficRoute } = await import("./traffic/serviceRoute");
+    const { IngressRoute } = await import("./traffic/ingressRoute");
 
     const workloads: pulumi.Resource[] = [];
     if (config.bookinfo) {

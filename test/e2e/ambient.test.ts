@@ -10,8 +10,9 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as path from "path";
-import { DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL } from "../../components/ambientDataPlane";
-import { BUNDLE_VERSION_ANNOTATION, OWNER_ANNOTATION } from "../../components/gatewayApiPlan";
+import { DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL } from "../../components/dataPlane/ambientDataPlane";
+import { BUNDLE_VERSION_ANNOTATION } from "../../components/preflight/gatewayApiPlan";
+import { OWNER_ANNOTATION } from "../../components/cluster/marks";
 import {
     applyUserDeployment,
     artifactsDir,

@@ -9,10 +9,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { virtualServiceSpec } from "../../components/traffic/istioSpecs";
-import { meshHttpRouteSpec } from "../../components/traffic/gatewayApiSpecs";
-import { readServiceRoute, TrafficReader } from "../../components/traffic/validate";
-import { ServiceRoute } from "../../components/traffic/types";
+import { virtualServiceSpec } from "../../examples/app/traffic/istioSpecs";
+import { meshHttpRouteSpec } from "../../examples/app/traffic/gatewayApiSpecs";
+import { readServiceRoute, TrafficReader } from "../../examples/app/traffic/validate";
+import { ServiceRoute } from "../../examples/app/traffic/types";
 import {
     deleteNamespaces,
     destroyAndRemove,

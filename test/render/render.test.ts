@@ -14,7 +14,7 @@ import {
     IstioChart,
     istiodValues,
     Values,
-} from "../../components/values";
+} from "../../components/charts/values";
 import { testReleaseRoot } from "../support/releases";
 
 const shared = testReleaseRoot();

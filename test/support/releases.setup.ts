@@ -8,7 +8,7 @@
 // run; the ones that do fail with its message.
 import * as path from "path";
 import { parseStackConfig } from "../../components/config";
-import { resolveReleaseData } from "../../components/releases";
+import { resolveReleaseData } from "../../components/charts/releases";
 
 /** Every release the tests render. */
 const VERSIONS = ["1.29.6", "1.30.3"];

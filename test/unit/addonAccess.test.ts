@@ -18,10 +18,10 @@ import {
     kialiLogin,
     kialiReadOnlyRole,
     prometheusWithoutAdminApis,
-} from "../../components/addonHardening";
-import { addonChildTransforms, addonIngressRules, AddonPeers } from "../../components/addons";
+} from "../../components/addons/hardening";
+import { addonChildTransforms, addonIngressRules, AddonPeers } from "../../components/addons/observability";
 import { parseStackConfig, projectConfigKeys, StackConfig } from "../../components/config";
-import { chainTransforms, DEPLOYMENT_TYPE } from "../../components/transforms";
+import { chainTransforms, DEPLOYMENT_TYPE } from "../../components/charts/transforms";
 import { checkAddonAccess, checkClosedAddons, PolicyResourceView } from "../../policy/rules";
 import { configParser } from "./configParser";
 import { recorded, RecordedResource, stopMocks, useRecordingMocks } from "./mocks";
@@ -406,7 +406,7 @@ describe("the shipped stacks' addons through the policy pack", () => {
     /** The stack's resources as the pack sees them: the mesh's own, and every addon manifest object transformed. */
     async function render(stack: string, raw: Record<string, unknown>): Promise<PolicyResourceView[]> {
         recorded.length = 0;
-        const { IstioMesh } = await import("../../components/mesh");
+        const { IstioMesh } = await import("../../components/istioMesh");
         const root = testReleaseRoot();
         const config: StackConfig = parseStackConfig(
             { ...raw, chartSource: `${root}/{version}/charts`, addonSource: `${root}/{version}/addons` },

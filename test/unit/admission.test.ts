@@ -2,7 +2,7 @@
 // user reads when istiod never answers. The API server's answers below are the
 // messages it gives (seen on the local cluster, kube-apiserver 1.33); the e2e
 // lifecycle suite runs the wait against the real istiod.
-import { awaitIstioValidation, classifyProbe, probeGateway, ProbeDeps } from "../../components/admission";
+import { awaitIstioValidation, classifyProbe, probeGateway, ProbeDeps } from "../../components/controlPlane/admission";
 
 const X509 =
     'Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s": tls: failed to verify certificate: x509: certificate signed by unknown authority';

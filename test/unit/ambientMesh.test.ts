@@ -3,7 +3,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
-import { GatewayApiPlan } from "../../components/gatewayApiPlan";
+import { GatewayApiPlan } from "../../components/preflight/gatewayApiPlan";
 import { recorded, RecordedResource, registrationsSettled, stopMocks, useRecordingMocks } from "./mocks";
 import { testGatewayApiRoot, testReleaseRoot } from "../support/releases";
 
@@ -16,7 +16,7 @@ const STACK = { id: "test-stack-id", name: "organization/istio-mesh/test" };
 
 async function build(raw: Record<string, unknown>, plan?: GatewayApiPlan): Promise<RecordedResource[]> {
     recorded.length = 0;
-    const { IstioMesh } = await import("../../components/mesh");
+    const { IstioMesh } = await import("../../components/istioMesh");
     const config = parseStackConfig(
         {
             version: "1.30.3",

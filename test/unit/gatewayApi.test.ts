@@ -5,9 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, GatewayApiSettings, parseStackConfig, StackConfig } from "../../components/config";
-import { FoundCrd, planGatewayApi } from "../../components/gatewayApiPlan";
-import { gatewayApiManifest } from "../../components/gatewayApiCrds";
-import { ambientNamespaceLabels, waypointGateway } from "../../components/ambientDataPlane";
+import { FoundCrd, planGatewayApi } from "../../components/preflight/gatewayApiPlan";
+import { gatewayApiManifest } from "../../components/controlPlane/gatewayApiCrds";
+import { ambientNamespaceLabels, waypointGateway } from "../../components/dataPlane/ambientDataPlane";
 
 /**
  * A local Gateway API source as a user lays one out, made by the test: the parser

@@ -3,7 +3,7 @@
 // provider's ten minutes. The setting is refused where it means nothing; the
 // transform gives exactly the gateway's LoadBalancer Service the timeout. The real
 // engine's failure, named, is test/e2e/stacks.test.ts's.
-import { DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS, loadBalancerTimeout } from "../../components/gateway";
+import { DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS, loadBalancerTimeout } from "../../components/dataPlane/gateway";
 import { configParser } from "./configParser";
 
 const { parse, problems } = configParser("1.29.6");

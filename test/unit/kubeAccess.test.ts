@@ -10,8 +10,13 @@ import * as https from "https";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { KubeClient } from "../../components/kube";
-import { CredentialSource, kubeAccess, kubeconfigSetting, TOKEN_FILE_REFRESH_MS } from "../../components/kubeconfig";
+import { KubeClient } from "../../components/cluster/kube";
+import {
+    CredentialSource,
+    kubeAccess,
+    kubeconfigSetting,
+    TOKEN_FILE_REFRESH_MS,
+} from "../../components/cluster/kubeconfig";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubeconfig-"));
 const savedEnv = { KUBECONFIG: process.env.KUBECONFIG };

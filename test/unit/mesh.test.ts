@@ -14,7 +14,7 @@ const shared = testReleaseRoot();
 
 async function build(raw: Record<string, unknown>): Promise<{ config: StackConfig; resources: Recorded[] }> {
     recorded.length = 0;
-    const { IstioMesh } = await import("../../components/mesh");
+    const { IstioMesh } = await import("../../components/istioMesh");
     const config = parseStackConfig(
         {
             version: "1.29.6",
@@ -325,7 +325,7 @@ describe("mTLS policy", () => {
     });
 
     test("built from code without the parser, a spec istiod would refuse stops the component before its children", async () => {
-        const { MeshMtlsPolicy } = await import("../../components/mtls");
+        const { MeshMtlsPolicy } = await import("../../components/dataPlane/mtlsPolicy");
         recorded.length = 0;
         expect(
             () =>

@@ -5,15 +5,14 @@
 // the eviction API, which a disruption budget refuses (429) until it allows one
 // more, and the migration gives up after its timeout with a message that says so.
 // The e2e suite test/e2e/restarts.test.ts runs the same on a real cluster.
-import { KubeApi, KubeError, KubeObject, WorkloadObject } from "../../components/kube";
+import { KubeApi, KubeError, KubeObject, WorkloadObject } from "../../components/cluster/kube";
 import {
     Clock,
     migrateNamespace,
-    PodObject,
     RESTARTED_FOR_ANNOTATION,
     restartNeeded,
-    SIDECAR_STATUS_ANNOTATION,
-} from "../../components/migration";
+} from "../../components/upgrade/namespaceMigration";
+import { PodObject, SIDECAR_STATUS_ANNOTATION } from "../../components/cluster/pods";
 
 const NS = "shop";
 const OLD = "1-29-6";

@@ -9,7 +9,7 @@ import {
     externalPortName,
     meshPeerAuthenticationSpec,
     serviceEntrySpec,
-} from "../../components/mtls";
+} from "../../components/dataPlane/mtlsPolicy";
 
 const externalMysql: ExternalService = {
     name: "external-mysql",

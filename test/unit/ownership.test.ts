@@ -3,18 +3,16 @@
 // on destroy (foreignContents), and what it does with Gateway API CRDs it finds.
 import * as pulumi from "@pulumi/pulumi";
 import { GatewayApiSettings } from "../../components/config";
-import { FoundCrd, planGatewayApi } from "../../components/gatewayApiPlan";
-import { foreignContents, NamespacedItem } from "../../components/namespaceRemoval";
+import { FoundCrd, planGatewayApi } from "../../components/preflight/gatewayApiPlan";
+import { foreignContents, NamespacedItem } from "../../components/controlPlane/namespaceRemoval";
 import {
     addonClusterObjects,
-    ClusterObject,
     foreignObjectsRefusal,
     judgeOwnership,
     OwnershipInventory,
-    STACK_ID_LABEL,
-    STACK_NAME_ANNOTATION,
-} from "../../components/ownership";
-import { markStackIdentity } from "../../components/transforms";
+} from "../../components/preflight/ownership";
+import { ClusterObject, STACK_ID_LABEL, STACK_NAME_ANNOTATION } from "../../components/cluster/marks";
+import { markStackIdentity } from "../../components/charts/transforms";
 import { testReleaseRoot } from "../support/releases";
 
 const ME = "11111111-aaaa";

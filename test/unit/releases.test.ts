@@ -10,8 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import { parseStackConfig, StackConfig } from "../../components/config";
-import { chartLocation } from "../../components/values";
-import { ReleaseDataError, resolveReleaseData } from "../../components/releases";
+import { chartLocation } from "../../components/charts/values";
+import { ReleaseDataError, resolveReleaseData } from "../../components/charts/releases";
 
 const VERSION = "1.29.6";
 let tmp: string;

@@ -1,12 +1,13 @@
 // Canary revisions without a cluster: how the config reads, what a tag's webhook
 // selects, which workloads a migration restarts, and what a refused removal says.
-import { injectionLabels } from "../../components/injectionLabel";
-import type { WorkloadObject } from "../../components/kube";
-import { planMigration, PodObject, rolloutComplete } from "../../components/migration";
-import { revisionReport } from "../../components/revisionReport";
-import { revisionTagWebhooks } from "../../components/revisionTag";
-import { removalRefusal } from "../../components/revisionUsage";
-import { baseValues, gatewayValues, istiodValues } from "../../components/values";
+import { injectionLabels } from "../../components/dataPlane/injectionLabel";
+import type { WorkloadObject } from "../../components/cluster/kube";
+import { planMigration, rolloutComplete } from "../../components/upgrade/namespaceMigration";
+import { PodObject } from "../../components/cluster/pods";
+import { revisionReport } from "../../components/status/revisionReport";
+import { revisionTagWebhooks } from "../../components/upgrade/revisionTag";
+import { removalRefusal } from "../../components/preflight/revisionUsage";
+import { baseValues, gatewayValues, istiodValues } from "../../components/charts/values";
 import { configParser } from "./configParser";
 
 const { parse, problems } = configParser("1.30.3");

@@ -6,17 +6,17 @@ import {
     ingressHttpRouteSpec,
     meshHttpRouteSpec,
     versionServiceSpec,
-} from "../../components/traffic/gatewayApiSpecs";
-import { gatewayHttpPort } from "../../components/traffic/ingressRoute";
+} from "../../examples/app/traffic/gatewayApiSpecs";
+import { gatewayHttpPort } from "../../examples/app/traffic/ingressRoute";
 import {
     destinationRuleSpec,
     ingressVirtualServiceSpec,
     istioDuration,
     istioGatewaySpec,
     virtualServiceSpec,
-} from "../../components/traffic/istioSpecs";
-import { IngressRouteSpec, ServiceRoute, TrafficApi } from "../../components/traffic/types";
-import { readIngressRoute, readServiceRoute, TrafficReader } from "../../components/traffic/validate";
+} from "../../examples/app/traffic/istioSpecs";
+import { IngressRouteSpec, ServiceRoute, TrafficApi } from "../../examples/app/traffic/types";
+import { readIngressRoute, readServiceRoute, TrafficReader } from "../../examples/app/traffic/validate";
 
 function route(input: unknown, api: TrafficApi = "istio"): { route?: ServiceRoute; problems: string[] } {
     const r = new TrafficReader();

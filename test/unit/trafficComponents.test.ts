@@ -31,7 +31,7 @@ const kinds = (rs: RecordedResource[]) =>
 
 describe("ServiceTrafficRoute", () => {
     test("Istio APIs: a DestinationRule and a VirtualService named after the Service, in its namespace", async () => {
-        const { ServiceTrafficRoute } = await import("../../components/traffic/serviceRoute");
+        const { ServiceTrafficRoute } = await import("../../examples/app/traffic/serviceRoute");
         const rs = await record(() => new ServiceTrafficRoute("hello", { namespace: "bookinfo", route: HELLO }));
         expect(kinds(rs)).toEqual(["DestinationRule/hello", "VirtualService/hello"]);
         expect(rs.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs.metadata.namespace)).toEqual([
@@ -41,7 +41,7 @@ describe("ServiceTrafficRoute", () => {
     });
 
     test("Gateway API: a Service per version and an HTTPRoute", async () => {
-        const { ServiceTrafficRoute } = await import("../../components/traffic/serviceRoute");
+        const { ServiceTrafficRoute } = await import("../../examples/app/traffic/serviceRoute");
         const rs = await record(
             () => new ServiceTrafficRoute("hello", { namespace: "bookinfo", api: "gateway-api", route: HELLO }),
         );
@@ -49,7 +49,7 @@ describe("ServiceTrafficRoute", () => {
     });
 
     test("bad rules: a ResourceError listing every problem, and no object registered", async () => {
-        const { ServiceTrafficRoute } = await import("../../components/traffic/serviceRoute");
+        const { ServiceTrafficRoute } = await import("../../examples/app/traffic/serviceRoute");
         recorded.length = 0;
         expect(
             () =>
@@ -80,7 +80,7 @@ describe("IngressRoute", () => {
     const route = { name: "bookinfo-gateway", paths: [{ path: "/productpage", service: "productpage", port: 9080 }] };
 
     test("Istio APIs: Gateway and VirtualService in the app namespace", async () => {
-        const { IngressRoute } = await import("../../components/traffic/ingressRoute");
+        const { IngressRoute } = await import("../../examples/app/traffic/ingressRoute");
         const rs = await record(() => new IngressRoute("ingress", { namespace: "bookinfo", gateway, route }));
         const objects = rs.filter((r) => r.type.startsWith("kubernetes:"));
         expect(
@@ -89,7 +89,7 @@ describe("IngressRoute", () => {
     });
 
     test("Gateway API: the Gateway beside the ingress gateway's Service, the HTTPRoute in the app namespace", async () => {
-        const { IngressRoute } = await import("../../components/traffic/ingressRoute");
+        const { IngressRoute } = await import("../../examples/app/traffic/ingressRoute");
         const rs = await record(
             () => new IngressRoute("ingress", { namespace: "bookinfo", api: "gateway-api", gateway, route }),
         );

@@ -10,7 +10,7 @@ import {
     SERVICE_TYPE,
     skipServiceSettleWait,
     WEBHOOK_TYPES,
-} from "../../components/transforms";
+} from "../../components/charts/transforms";
 import { RETAIN_ANNOTATION } from "../../policy/rules";
 
 function apply(

@@ -1,6 +1,6 @@
-import type { ComponentVersion } from "../../components/mesh";
-import type { WorkloadObject } from "../../components/kube";
-import { assessInstallation, CrdObject, formatStatus, withReadyProbe } from "../../components/verify";
+import type { ComponentVersion } from "../../components/status/installation";
+import type { WorkloadObject } from "../../components/cluster/kube";
+import { assessInstallation, CrdObject, formatStatus, withReadyProbe } from "../../components/status/installation";
 
 const istiod: ComponentVersion = {
     component: "istiod",

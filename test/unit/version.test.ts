@@ -1,4 +1,4 @@
-import { checkUpgradePath, parseVersion, Version } from "../../components/version";
+import { checkUpgradePath, parseVersion, Version } from "../../components/config/version";
 
 const v = (text: string): Version => {
     const parsed = parseVersion(text);

@@ -1,6 +1,6 @@
 // istiodValues, the escape hatch: nothing the stack sets itself can be overridden through it.
 import { STACK_MANAGED_ISTIOD_VALUES } from "../../../components/config";
-import { istiodValues } from "../../../components/values";
+import { istiodValues } from "../../../components/charts/values";
 import { configParser } from "../configParser";
 
 const { parse, problems } = configParser("1.29.6");
