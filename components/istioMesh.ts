@@ -20,7 +20,7 @@ import { markStackIdentity, withChildTransforms } from "./charts/transforms";
 import { installPlan, PlanEntry, planEntries } from "./charts/plan";
 import { Ztunnel } from "./dataPlane/ztunnel";
 import type { ComponentVersion } from "./status/installation";
-import { GatewayStatus, meshOutputs, MeshOutputs, RevisionStatus } from "./status/outputs";
+import { componentVersions, GatewayStatus, meshOutputs, MeshOutputs, RevisionStatus } from "./status/outputs";
 
 export type { ComponentVersion } from "./status/installation";
 export type { GatewayStatus, RevisionStatus } from "./status/outputs";
@@ -83,24 +83,6 @@ export interface DeployedMesh {
     istiodResources: Record<string, string>;
     /** A single revision deployed before istiodResources was recorded: its Istiod is `<name>-istiod`. */
     legacyRevision?: string;
-}
-
-/** The release data sources as the stack config names them (IstioMeshArgs.declaredSources). */
-type DeclaredSources = Pick<StackConfig, "chartSource" | "chartSources" | "addonSource">;
-
-/** The `components` output: each entry of the plan, with its source as the stack config names it. */
-export function componentVersions(plan: readonly PlanEntry[], declared: DeclaredSources): ComponentVersion[] {
-    return plan.map((e) => ({
-        component: e.component,
-        chart: e.chart,
-        version: e.version,
-        namespace: e.namespace,
-        ...(e.workload ? { workload: e.workload } : {}),
-        source:
-            e.chart === "addon manifest"
-                ? declared.addonSource
-                : (declared.chartSources[e.version] ?? declared.chartSource),
-    }));
 }
 
 /** What the control plane steps leave for the steps after them. */

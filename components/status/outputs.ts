@@ -3,7 +3,8 @@
 // last deployment (preflight/), and `npm run status` and the policy pack read them.
 // Everything else derives its list of keys from MESH_OUTPUTS.
 import type * as pulumi from "@pulumi/pulumi";
-import type { NamespaceEnrollment } from "../config";
+import type { NamespaceEnrollment, StackConfig } from "../config";
+import type { PlanEntry } from "../charts/plan";
 import type { ComponentVersion } from "./installation";
 
 export interface GatewayPortStatus {
@@ -100,3 +101,21 @@ export const LAST_DEPLOYMENT_OUTPUTS = [
 
 /** What this stack deployed last, read from its own outputs (all undefined on a first install). */
 export type LastDeployment = Partial<Pick<MeshOutputValues, (typeof LAST_DEPLOYMENT_OUTPUTS)[number]>>;
+
+/** The release data sources as the stack config names them (IstioMeshArgs.declaredSources). */
+type DeclaredSources = Pick<StackConfig, "chartSource" | "chartSources" | "addonSource">;
+
+/** The `components` output: each entry of the plan, with its source as the stack config names it. */
+export function componentVersions(plan: readonly PlanEntry[], declared: DeclaredSources): ComponentVersion[] {
+    return plan.map((e) => ({
+        component: e.component,
+        chart: e.chart,
+        version: e.version,
+        namespace: e.namespace,
+        ...(e.workload ? { workload: e.workload } : {}),
+        source:
+            e.chart === "addon manifest"
+                ? declared.addonSource
+                : (declared.chartSources[e.version] ?? declared.chartSource),
+    }));
+}
