@@ -14,14 +14,17 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     cliEnv,
+    destroyAndRemove,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     istioctl,
     kubeconfig,
-    kubectl,
     kubectlJson,
+    MESH_FOOTPRINT,
     MESH_KEPT_ON_DESTROY,
+    PROJECT,
     projectDir,
-    requireCluster,
     saveArtifact,
     waitFor,
 } from "./harness";
@@ -34,14 +37,6 @@ const ADDONS = ["prometheus", "grafana", "kiali", "jaeger"];
 const quiet = { onOutput: () => undefined };
 const JWT = { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" };
 let stack: Stack;
-
-/** Names of `kind` objects in `namespace` (none: an empty list; any other failure throws). */
-function names(kind: string, namespace: string): string[] {
-    return kubectl("get", kind, "-n", namespace, "-o", "name", "--ignore-not-found")
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => l.split("/")[1]);
-}
 
 /**
  * What the addon's running pod was created with (the pod, not only its Deployment),
@@ -88,12 +83,22 @@ const POD_LABELS: Record<string, Record<string, string>> = {
     jaeger: { app: "jaeger" },
 };
 
+const DEV_STACK = "e2e-addon-dev";
+const suite = footprint(
+    // The addons' cluster-wide RBAC is named after them.
+    {
+        stacks: [
+            [PROJECT, STACK],
+            [PROJECT, DEV_STACK],
+        ],
+        clusterPrefixes: ADDONS,
+    },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
+
 beforeAll(async () => {
-    requireCluster();
-    // A clean start for what the suite creates: no addon and no addon policy in the namespace.
-    for (const kind of ["deployments", "networkpolicies"]) {
-        expect(names(kind, NS).filter((n) => ADDONS.some((a) => n === a || n === `${a}-access`))).toEqual([]);
-    }
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         config: {
             "istio-mesh:version": { value: "1.29.6" },
@@ -112,18 +117,12 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-    // Cleanup errors are the suite's failure, not swallowed.
-    if (stack) {
-        await stack.destroy(quiet);
-        await stack.workspace.removeStack(STACK);
-    }
-    // What the stack keeps on destroy by design, so the next suite starts clean.
-    for (const [, run] of MESH_KEPT_ON_DESTROY) run();
+    await suite.cleanUp([["destroy and remove the stack", () => destroyAndRemove(stack)], ...MESH_KEPT_ON_DESTROY]);
 }, 600_000);
 
 // First, while the cluster holds nothing of the suite's: a preview reads the cluster.
 test("the shipped dev stack passes the policy pack in a real preview", async () => {
-    const name = "e2e-addon-dev";
+    const name = DEV_STACK;
     const dev = await freshStack(projectDir, name, { configFile: path.join(projectDir, "Pulumi.dev.yaml") });
     try {
         await dev.setConfig("kubernetes:kubeconfig", { value: kubeconfig });

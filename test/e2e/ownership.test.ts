@@ -14,14 +14,17 @@ import * as os from "os";
 import * as path from "path";
 import {
     exists,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubeconfig,
     kubectl,
     kubectlJson,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     MINIMAL_MESH,
+    PROJECT,
     projectDir,
-    removeGatewayApiCrds,
-    requireCluster,
     setConfigValues,
     stackExists,
 } from "./harness";
@@ -139,29 +142,37 @@ async function removeStack(s: Stack | undefined, name: string): Promise<void> {
     await s.workspace.removeStack(name, { force: true });
 }
 
-/** What this suite may have left: its stacks, its namespace, its objects. */
-async function cleanUp(): Promise<void> {
-    await removeStack(second ?? (await newStack(SECOND)), SECOND);
-    second = undefined;
-    await removeStack(stack, STACK);
-    // The route's kind exists only while the Gateway API CRDs do.
-    if (exists("crd", "httproutes.gateway.networking.k8s.io"))
-        kubectl("delete", "httproute", "user-route", "-n", "default", "--ignore-not-found");
-    removeGatewayApiCrds();
-    kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true");
-    kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found");
-}
+const suite = footprint(
+    {
+        stacks: [
+            [PROJECT, STACK],
+            [PROJECT, SECOND],
+        ],
+        objects: [["clusterrole", FOREIGN_ROLE]],
+    },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
 
 beforeAll(async () => {
-    requireCluster();
-    stack = await newStack();
-    await cleanUp();
+    suite.assertCleanStart();
     stack = await newStack();
 }, 900_000);
 
 afterAll(async () => {
-    // Errors are reported, not swallowed: a leftover would mislead the next suite.
-    await cleanUp();
+    await suite.cleanUp([
+        ["destroy and remove the second stack", () => removeStack(second, SECOND)],
+        ["destroy and remove the stack", () => removeStack(stack, STACK)],
+        [
+            "delete the user's HTTPRoute",
+            // The route's kind exists only while the Gateway API CRDs do.
+            () =>
+                exists("crd", "httproutes.gateway.networking.k8s.io") &&
+                kubectl("delete", "httproute", "user-route", "-n", "default", "--ignore-not-found"),
+        ],
+        ...MESH_KEPT_ON_DESTROY,
+        ["delete the foreign ClusterRole", () => kubectl("delete", "clusterrole", FOREIGN_ROLE, "--ignore-not-found")],
+    ]);
 }, 900_000);
 
 describe("ownership on the local cluster", () => {

@@ -14,14 +14,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+    deleteNamespaces,
+    destroyAndRemove,
     exportedState,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubeconfig,
     kubectl,
     kubectlJson,
+    MESH_FOOTPRINT,
+    MESH_KEPT_ON_DESTROY,
     MINIMAL_MESH,
     projectDir,
-    requireCluster,
 } from "./harness";
 
 jest.setTimeout(900_000);
@@ -56,34 +61,27 @@ export = async () => {
 let work: string;
 let stack: Stack | undefined;
 
+/** The consumer program's Pulumi project (its Pulumi.yaml below). */
+const CONSUMER_PROJECT = "mesh-consumer";
+const suite = footprint(
+    { stacks: [[CONSUMER_PROJECT, STACK]], namespaces: [APPS] },
+    MESH_FOOTPRINT,
+    GATEWAY_API_FOOTPRINT,
+);
+
 beforeAll(() => {
-    requireCluster();
-    expect(kubectl("get", "namespace", APPS, "--ignore-not-found")).toBe("");
+    suite.assertCleanStart();
     kubectl("create", "namespace", APPS);
     work = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-consumer-"));
 });
 
 afterAll(async () => {
-    const errors: string[] = [];
-    try {
-        if (stack) {
-            await stack.destroy({ onOutput: () => undefined });
-            await stack.workspace.removeStack(STACK, { force: true });
-        }
-    } catch (e) {
-        errors.push(String(e));
-    }
-    try {
-        kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=true");
-        const crds = kubectlJson<{ items: { metadata: { name: string } }[] }>("crd")
-            .items.map((c) => c.metadata.name)
-            .filter((n) => n.endsWith(".istio.io"));
-        if (crds.length > 0) kubectl("delete", "crd", ...crds, "--wait=true");
-    } catch (e) {
-        errors.push(String(e));
-    }
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-    if (errors.length > 0) throw new Error(`cleanup failed:\n${errors.join("\n")}`);
+    await suite.cleanUp([
+        ["destroy and remove the consumer's stack", () => destroyAndRemove(stack)],
+        ...MESH_KEPT_ON_DESTROY,
+        ["delete the namespace made by hand", () => deleteNamespaces(APPS)],
+        ["remove the consumer's folder", () => work && fs.rmSync(work, { recursive: true, force: true })],
+    ]);
 }, 900_000);
 
 test("a program outside the repository installs the packed package, compiles against its types, and installs and removes the mesh with the kubeconfig only in stack config", async () => {
@@ -143,7 +141,7 @@ test("a program outside the repository installs the packed package, compiles aga
     write("index.ts", PROGRAM);
     write(
         "Pulumi.yaml",
-        "name: mesh-consumer\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n" +
+        `name: ${CONSUMER_PROJECT}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n` +
             "config:\n  kubernetes:enableConfigMapMutable: true\n",
     );
     execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {

@@ -8,14 +8,19 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import {
+    deleteNamespaces,
+    destroyAndRemove,
+    footprint,
     freshStack,
+    GATEWAY_API_FOOTPRINT,
     kubeconfig,
     kubectl,
     kubectlJson,
-    MINIMAL_MESH,
-    projectDir,
+    MESH_FOOTPRINT,
     MESH_KEPT_ON_DESTROY,
-    requireCluster,
+    MINIMAL_MESH,
+    PROJECT,
+    projectDir,
     setConfigValues,
     waitFor,
 } from "./harness";
@@ -126,10 +131,10 @@ async function configure(revisions: string[], stable: string, rollout: boolean):
     });
 }
 
+const suite = footprint({ stacks: [[PROJECT, STACK]], namespaces: [APPS] }, MESH_FOOTPRINT, GATEWAY_API_FOOTPRINT);
+
 beforeAll(async () => {
-    requireCluster();
-    // Starting state: nothing of this suite on the cluster.
-    expect(kubectl("get", "namespace", APPS, "--ignore-not-found")).toBe("");
+    suite.assertCleanStart();
     stack = await freshStack(projectDir, STACK, {
         config: {
             "istio-mesh:version": { value: "1.29.6" },
@@ -142,25 +147,11 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-    const errors: string[] = [];
-    const attempt = async (what: string, fn: () => unknown) => {
-        try {
-            await fn();
-        } catch (e) {
-            errors.push(`${what}: ${String(e)}`);
-        }
-    };
-    if (stack) {
-        await attempt("destroy", () => stack.destroy(quiet));
-        await attempt("remove stack", () => stack.workspace.removeStack(STACK, { force: true }));
-    }
-    await attempt("delete namespace", () => kubectl("delete", "namespace", APPS, "--ignore-not-found", "--wait=true"));
-    const crds = kubectlJson<{ items: { metadata: { name: string } }[] }>("crd")
-        .items.map((c) => c.metadata.name)
-        .filter((n) => n.endsWith(".istio.io"));
-    if (crds.length > 0) await attempt("delete Istio CRDs", () => kubectl("delete", "crd", ...crds, "--wait=true"));
-    for (const [what, run] of MESH_KEPT_ON_DESTROY) await attempt(what, run);
-    if (errors.length > 0) throw new Error(`cleanup failed:\n${errors.join("\n")}`);
+    await suite.cleanUp([
+        ["destroy and remove the stack", () => destroyAndRemove(stack)],
+        ...MESH_KEPT_ON_DESTROY,
+        ["delete the namespace made by hand", () => deleteNamespaces(APPS)],
+    ]);
 }, 900_000);
 
 describe("restarts on the local cluster", () => {
