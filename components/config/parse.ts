@@ -22,7 +22,7 @@ import { readRevisions, readSidecarMigration, resolveFollows } from "./revisions
 import { readCni, readMesh } from "./mesh";
 import { stackObjectNamed } from "./ownedNames";
 import { profileDefaults } from "./profiles";
-import { childKey, ConfigError, field, isPlainObject, Reader, UniqueValues } from "./reader";
+import { childKey, field, isPlainObject, Reader, UniqueValues } from "./reader";
 import { installedCharts } from "./installedCharts";
 import { checkLocalFiles, DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, readSource } from "./sources";
 import { StackConfig } from "./types";
@@ -155,7 +155,7 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
         }
     }
 
-    if (r.problems.length > 0) throw new ConfigError(r.problems);
+    r.throwIfAny();
     return {
         ...control,
         ...(environment !== undefined ? { environment } : {}),
