@@ -6,8 +6,16 @@ import { ParsedGateways } from "./gateways";
 import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
 import { AddonAccess, AddonExposure } from "./types";
 
-const ADDON_SETTINGS = [...ADDONS, "expose", "anonymousAccess", "kialiWriteAccess", "allowFromNamespaces"] as const;
-const EXPOSE_SETTINGS = [
+export const ADDON_SETTINGS = [
+    ...ADDONS,
+    "expose",
+    "anonymousAccess",
+    "kialiWriteAccess",
+    "allowFromNamespaces",
+] as const;
+/** No longer read; kept known so that a stack still setting it is told what replaced it. */
+export const RETIRED_EXPOSE_SETTINGS = ["allowUnauthenticated"] as const;
+export const EXPOSE_SETTINGS = [
     "mode",
     "domain",
     "gateway",
@@ -15,11 +23,10 @@ const EXPOSE_SETTINGS = [
     "tls",
     "sourceRanges",
     "jwt",
-    // No longer read; kept known so that a stack still setting it is told what replaced it.
-    "allowUnauthenticated",
+    ...RETIRED_EXPOSE_SETTINGS,
 ] as const;
-const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
-const JWT_SETTINGS = ["issuer", "jwksUri"] as const;
+export const TLS_SETTINGS = ["credentialName", "insecureHttp"] as const;
+export const JWT_SETTINGS = ["issuer", "jwksUri"] as const;
 
 /** Which exposure mode each expose setting belongs to. */
 const SETTING_MODE: Record<"domain" | "gateway" | "nodePorts" | "tls" | "sourceRanges" | "jwt", ExposureMode> = {
@@ -124,13 +131,16 @@ export function readAddons(
         readName(r, "addons.expose.tls.credentialName", field(tls, "credentialName"), SECRET_NAME) ?? "";
     exposure.tls.insecureHttp = r.boolean("addons.expose.tls.insecureHttp", field(tls, "insecureHttp")) ?? false;
 
-    const ranges = r.list("addons.expose.sourceRanges", field(e, "sourceRanges"), "CIDR ranges") ?? [];
-    for (let i = 0; i < ranges.length; i++) {
-        const key = childKey("addons.expose.sourceRanges", i);
-        if (typeof ranges[i] === "string" && isCidr(ranges[i] as string))
-            exposure.sourceRanges.push(ranges[i] as string);
-        else r.invalid(key, ranges[i], "is not an IP address or CIDR range such as 203.0.113.0/24 or 2001:db8::/32");
-    }
+    exposure.sourceRanges = r.items(
+        "addons.expose.sourceRanges",
+        field(e, "sourceRanges"),
+        "CIDR ranges",
+        undefined,
+        (range, key) =>
+            typeof range === "string" && isCidr(range)
+                ? range
+                : r.invalid(key, range, "is not an IP address or CIDR range such as 203.0.113.0/24 or 2001:db8::/32"),
+    );
     const jwt = r.object("addons.expose.jwt", field(e, "jwt"), JWT_SETTINGS);
     if (jwt) {
         const issuer = r.text("addons.expose.jwt.issuer", field(jwt, "issuer"), "is not text");
@@ -208,15 +218,20 @@ function readAccess(r: Reader, raw: Record<string, unknown>, enabled: Addon[], k
             "contradicts addons.anonymousAccess: true: every visitor could patch workloads and change Istio config through Kiali; keep Kiali read-only or give it a login (remove anonymousAccess)",
         );
     }
-    const fromNamespaces: string[] = [];
-    const listed = r.list("addons.allowFromNamespaces", field(raw, "allowFromNamespaces"), "namespace names") ?? [];
-    for (let i = 0; i < listed.length; i++) {
-        const key = childKey("addons.allowFromNamespaces", i);
-        const name = readListedName(r, key, listed[i], NAMESPACE_NAME);
-        if (name === undefined) continue;
-        if (fromNamespaces.includes(name)) r.invalid(key, name, "is listed twice");
-        else fromNamespaces.push(name);
-    }
+    const listed = new Set<string>();
+    const fromNamespaces = r.items(
+        "addons.allowFromNamespaces",
+        field(raw, "allowFromNamespaces"),
+        "namespace names",
+        undefined,
+        (item, key) => {
+            const name = readListedName(r, key, item, NAMESPACE_NAME);
+            if (name === undefined) return undefined;
+            if (listed.has(name)) return r.invalid(key, name, "is listed twice");
+            listed.add(name);
+            return name;
+        },
+    );
     return { anonymous, kialiWrite, fromNamespaces };
 }
 

@@ -4,9 +4,13 @@
 import { ControlPlane } from "./controlPlane";
 import { LIMITS } from "./limits";
 import { GATEWAY_NAME, NAMESPACE_NAME, readListedName, readName, readRequiredName, SYSTEM_NAMESPACES } from "./names";
-import { childKey, field, Reader, UniqueValues } from "./reader";
+import { childKey, field, ListShape, Reader, UniqueValues } from "./reader";
 
-const WAYPOINT_SETTINGS = ["namespace", "name", "for"] as const;
+export const WAYPOINTS: ListShape = {
+    items: "waypoints",
+    settings: ["namespace", "name", "for"],
+    limit: LIMITS.waypoints,
+};
 
 /** What traffic a waypoint handles (its `istio.io/waypoint-for` label), as Istio names it. */
 export const WAYPOINT_TRAFFIC = ["service", "workload", "all", "none"] as const;
@@ -66,13 +70,8 @@ export function readAmbientNamespaces(
 
 /** Reads `waypoints`: one per ambient namespace of this stack. */
 export function readWaypoints(r: Reader, v: unknown, ambientNamespaces: string[]): WaypointConfig[] {
-    const list = r.list("waypoints", v, `waypoints {${WAYPOINT_SETTINGS.join(", ")}}`, LIMITS.waypoints) ?? [];
     const perNamespace = new UniqueValues<string>(r, "a namespace's istio.io/use-waypoint label names one waypoint");
-    const waypoints: WaypointConfig[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("waypoints", i);
-        const w = r.item(key, list[i], WAYPOINT_SETTINGS);
-        if (!w) continue;
+    return r.objects("waypoints", v, WAYPOINTS, (w, key): WaypointConfig | undefined => {
         const namespaceKey = childKey(key, "namespace");
         const namespace = readRequiredName(
             r,
@@ -84,19 +83,15 @@ export function readWaypoints(r: Reader, v: unknown, ambientNamespaces: string[]
         const name = readName(r, childKey(key, "name"), field(w, "name"), GATEWAY_NAME) ?? "waypoint";
         const traffic =
             r.oneOf(childKey(key, "for"), field(w, "for"), WAYPOINT_TRAFFIC, "a waypoint traffic type") ?? "service";
-        if (namespace === undefined || !r.valid(key)) continue;
+        if (namespace === undefined || !r.valid(key)) return undefined;
         if (!ambientNamespaces.includes(namespace)) {
-            if (r.valid("ambientNamespaces", "profile")) {
-                r.invalid(
-                    namespaceKey,
-                    namespace,
-                    `is not in ambientNamespaces (${ambientNamespaces.join(", ") || "none"}); a waypoint serves ambient workloads: enrol the namespace there first`,
-                );
-            }
-            continue;
+            if (!r.valid("ambientNamespaces", "profile")) return undefined;
+            return r.invalid(
+                namespaceKey,
+                namespace,
+                `is not in ambientNamespaces (${ambientNamespaces.join(", ") || "none"}); a waypoint serves ambient workloads: enrol the namespace there first`,
+            );
         }
-        if (!perNamespace.claim(namespaceKey, namespace)) continue;
-        waypoints.push({ namespace, name, for: traffic });
-    }
-    return waypoints;
+        return perNamespace.claim(namespaceKey, namespace) ? { namespace, name, for: traffic } : undefined;
+    });
 }

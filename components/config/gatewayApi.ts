@@ -5,8 +5,9 @@ import { Version } from "./version";
 import { SUPPORTED_MINORS } from "./allowed";
 import { field, isSet, Reader } from "./reader";
 import { checkLocalFiles, readSource } from "./sources";
+import { GatewayApiSettings } from "./types";
 
-const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver", "deleteCrdsOnDestroy"] as const;
+export const GATEWAY_API_SETTINGS = ["enabled", "source", "takeOver", "deleteCrdsOnDestroy"] as const;
 
 /** The official release downloads; `{version}` is the Gateway API version, e.g. v1.5.1. */
 export const DEFAULT_GATEWAY_API_SOURCE = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}";
@@ -24,30 +25,6 @@ export const GATEWAY_API_FOR_ISTIO: Record<(typeof SUPPORTED_MINORS)[number], st
     "1.29": "v1.4.1",
     "1.30": "v1.5.1",
 };
-
-export interface GatewayApiSettings {
-    /** Install and upgrade the Gateway API CRDs with the stack. @default true (false: another tool owns them) */
-    enabled: boolean;
-    /** The Gateway API version of the Istio release, e.g. "v1.5.1". */
-    version: string;
-    /**
-     * Where `standard-install.yaml` of that version is read from: the URL of a folder,
-     * or a local directory (resolved), with `{version}` replaced.
-     * @default the official release download of kubernetes-sigs/gateway-api
-     */
-    source: string;
-    /**
-     * Take over (and upgrade) Gateway API CRDs of an older version that someone else
-     * installed. @default false (the stack leaves them and says so in the preview)
-     */
-    takeOver: boolean;
-    /**
-     * Delete the stack's Gateway API CRDs, and with them every Gateway and HTTPRoute in
-     * the cluster, on destroy or when `enabled` is turned off. @default false (kept,
-     * whatever `retainCrdsOnDestroy` says: other controllers may rely on them)
-     */
-    deleteCrdsOnDestroy: boolean;
-}
 
 /** The Gateway API version Istio `version` is built against; undefined for a minor this stack does not know. */
 export function gatewayApiVersionFor(version: Version): string | undefined {

@@ -4,20 +4,28 @@ import { LIMITS } from "./limits";
 import { GATEWAY_NAME, NAMESPACE_NAME, PORT_NAME, readName, readRequiredName } from "./names";
 import { StackLayout, stackObjectNamed } from "./ownedNames";
 import { defaultGateway } from "./profiles";
-import { asNumber, childKey, field, isSet, Reader, UniqueValues } from "./reader";
+import { asNumber, childKey, field, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { GatewayConfig, GatewayPort } from "./types";
 
-const GATEWAY_SETTINGS = [
-    "name",
-    "kind",
-    "namespace",
-    "serviceType",
-    "ports",
-    "replicas",
-    "revision",
-    "loadBalancerTimeoutSeconds",
-] as const;
-const PORT_SETTINGS = ["name", "port", "targetPort", "nodePort"] as const;
+export const GATEWAYS: ListShape = {
+    items: "gateways",
+    settings: [
+        "name",
+        "kind",
+        "namespace",
+        "serviceType",
+        "ports",
+        "replicas",
+        "revision",
+        "loadBalancerTimeoutSeconds",
+    ],
+    limit: LIMITS.gateways,
+};
+export const GATEWAY_PORTS: ListShape = {
+    items: "ports",
+    settings: ["name", "port", "targetPort", "nodePort"],
+    limit: LIMITS.gatewayPorts,
+};
 
 /** A parsed item with the key it was read from, for messages about it that are found later. */
 export interface Keyed<T> {
@@ -48,17 +56,11 @@ export function readGateways(
             known: r.valid("profile"),
         };
     }
-    const list = r.list("gateways", v, `gateways {${GATEWAY_SETTINGS.join(", ")}}`, LIMITS.gateways) ?? [];
     const names = new UniqueValues<string>(
         r,
         "gateway names must be unique, across namespaces too, as each one also names the gateway's Pulumi resource",
     );
-    const gateways: Keyed<GatewayConfig>[] = [];
-    // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("gateways", i);
-        const g = r.item(key, list[i], GATEWAY_SETTINGS);
-        if (!g) continue;
+    const gateways = r.objects("gateways", v, GATEWAYS, (g, key): Keyed<GatewayConfig> | undefined => {
         const nameKey = childKey(key, "name");
         const name = readRequiredName(
             r,
@@ -90,8 +92,8 @@ export function readGateways(
             field(g, "loadBalancerTimeoutSeconds"),
             r.valid(kindKey, typeKey) ? serviceType : undefined,
         );
-        if (name === undefined) continue;
-        gateways.push({
+        if (name === undefined) return undefined;
+        return {
             key,
             value: {
                 name,
@@ -103,8 +105,8 @@ export function readGateways(
                 ...(follows !== undefined ? { follows } : {}),
                 ...(loadBalancerTimeoutSeconds !== undefined ? { loadBalancerTimeoutSeconds } : {}),
             },
-        });
-    }
+        };
+    });
     return { gateways, known: r.valid("gateways") };
 }
 
@@ -133,14 +135,9 @@ function readPorts(
     serviceType: ServiceType | undefined,
     nodePorts: UniqueValues<number>,
 ): GatewayPort[] {
-    const list = r.list(key, v, `ports {${PORT_SETTINGS.join(", ")}}`, LIMITS.gatewayPorts) ?? [];
     const names = new UniqueValues<string>(r, "port names must differ within a gateway");
     const numbers = new UniqueValues<number>(r, "the ports of a Service must differ");
-    const ports: GatewayPort[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const pk = childKey(key, i);
-        const p = r.item(pk, list[i], PORT_SETTINGS);
-        if (!p) continue;
+    return r.objects(key, v, GATEWAY_PORTS, (p, pk): GatewayPort | undefined => {
         const nameKey = childKey(pk, "name");
         const name = readRequiredName(
             r,
@@ -170,11 +167,9 @@ function readPorts(
             nodePort = r.integer(nodePortKey, rawNodePort, 30000, 32767);
             if (nodePort !== undefined) nodePorts.claim(nodePortKey, nodePort, rawNodePort);
         }
-        if (name !== undefined && port !== undefined && targetPort !== undefined) {
-            ports.push({ name, port, targetPort, ...(nodePort !== undefined ? { nodePort } : {}) });
-        }
-    }
-    return ports;
+        if (name === undefined || port === undefined || targetPort === undefined) return undefined;
+        return { name, port, targetPort, ...(nodePort !== undefined ? { nodePort } : {}) };
+    });
 }
 
 /**

@@ -13,7 +13,6 @@ export { STACK_MANAGED_ISTIOD_VALUES } from "./istiodValues";
 export { parseStackConfig, STACK_SETTINGS } from "./parse";
 export { ADDONS_WITHOUT_LOGIN, GRAFANA_PASSWORD_KEY, GRAFANA_PASSWORD_MIN_LENGTH } from "./addons";
 export { DEFAULT_TAG } from "./revisions";
-export type { GatewayApiSettings } from "./gatewayApi";
 export { DEFAULT_GATEWAY_API_SOURCE, GATEWAY_API_FOR_ISTIO, GATEWAY_API_MANIFEST } from "./gatewayApi";
 export type { WaypointConfig, WaypointTraffic } from "./ambient";
 export { rolloutResourceNames } from "./injection";

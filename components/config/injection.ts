@@ -9,13 +9,17 @@ import { WORKLOAD_KINDS } from "./allowed";
 import { ControlPlane } from "./controlPlane";
 import { LIMITS } from "./limits";
 import { NAMESPACE_NAME, readListedName, readRequiredName, SYSTEM_NAMESPACES, WORKLOAD_NAME } from "./names";
-import { childKey, field, isPlainObject, isSet, Reader, UniqueValues } from "./reader";
+import { childKey, field, isPlainObject, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { DEFAULT_TAG, resolveFollows, Revisions } from "./revisions";
 import { NamespaceEnrollment, WorkloadRef } from "./types";
 
-const ROLLOUT_SETTINGS = ["namespace", "kind", "name"] as const;
+export const SIDECAR_ROLLOUT: ListShape = {
+    items: "workloads",
+    settings: ["namespace", "kind", "name"],
+    limit: LIMITS.sidecarRollout,
+};
 
-const ENROLLMENT_SETTINGS = ["name", "revision", "restartOnChange"] as const;
+export const ENROLLMENT_SETTINGS = ["name", "revision", "restartOnChange"] as const;
 
 /** Reads `injectionNamespaces`: names, or {name, revision, restartOnChange} for namespaces that follow a tag. */
 export function readInjectionNamespaces(
@@ -33,33 +37,25 @@ export function readInjectionNamespaces(
     }
     // Profile ambient labels no namespace for sidecars by default, but sidecar and
     // ambient workloads share one mesh: a namespace can move from one to the other.
-    const list =
-        r.list(
-            "injectionNamespaces",
-            v,
-            `namespace names or {${ENROLLMENT_SETTINGS.join(", ")}}`,
-            LIMITS.injectionNamespaces,
-        ) ?? [];
     const seen = new UniqueValues<string>(r, "list each namespace once");
-    const namespaces: NamespaceEnrollment[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("injectionNamespaces", i);
-        const item = isPlainObject(list[i]) ? r.item(key, list[i], ENROLLMENT_SETTINGS) : undefined;
+    const what = `namespace names or {${ENROLLMENT_SETTINGS.join(", ")}}`;
+    return r.items("injectionNamespaces", v, what, LIMITS.injectionNamespaces, (listed, key) => {
+        const item = isPlainObject(listed) ? r.item(key, listed, ENROLLMENT_SETTINGS) : undefined;
         const nameKey = item ? childKey(key, "name") : key;
         const namespace = item
             ? readRequiredName(r, nameKey, field(item, "name"), NAMESPACE_NAME, "the namespace to label")
-            : readListedName(r, key, list[i], NAMESPACE_NAME);
+            : readListedName(r, key, listed, NAMESPACE_NAME);
         const follows = item && isSet(field(item, "revision")) ? field(item, "revision") : defaultFollows(revs);
         const restartOnChange =
             (item && r.boolean(childKey(key, "restartOnChange"), field(item, "restartOnChange"))) ?? false;
-        if (namespace === undefined) continue;
+        if (namespace === undefined) return undefined;
         if ((SYSTEM_NAMESPACES as readonly string[]).includes(namespace)) {
             r.invalid(
                 nameKey,
                 namespace,
                 "is a Kubernetes system namespace; sidecars in its pods (cluster DNS among them) can take the whole cluster down",
             );
-            continue;
+            return undefined;
         }
         if (namespace === control.namespace && r.valid("namespace")) {
             r.invalid(
@@ -67,7 +63,7 @@ export function readInjectionNamespaces(
                 namespace,
                 "is the control-plane namespace; the stack owns it, and istiod and the addons in it must not get sidecars",
             );
-            continue;
+            return undefined;
         }
         const followsKey = childKey(key, "revision");
         if (follows === undefined) {
@@ -77,17 +73,16 @@ export function readInjectionNamespaces(
                     `the stack runs several revisions and has no default tag; name the tag or revision this namespace follows (${revs.revisions.map((rev) => rev.name).join(", ")})`,
                 );
             }
-            continue;
+            return undefined;
         }
         if (typeof follows !== "string") {
             r.invalid(followsKey, follows, "is not a tag or revision name");
-            continue;
+            return undefined;
         }
         const revision = follows === "" ? "" : resolveFollows(r, followsKey, follows, revs);
-        if (revision === undefined || !seen.claim(nameKey, namespace)) continue;
-        namespaces.push({ name: namespace, follows, revision, restartOnChange });
-    }
-    return namespaces;
+        if (revision === undefined || !seen.claim(nameKey, namespace)) return undefined;
+        return { name: namespace, follows, revision, restartOnChange };
+    });
 }
 
 /** The default tag when there is one; else the single revision ("" for the unnamed default revision). */
@@ -106,13 +101,8 @@ export function readSidecarRollout(
     v: unknown,
     stackWorkload: (namespace: string, name: string) => string | undefined = () => undefined,
 ): WorkloadRef[] {
-    const list = r.list("sidecarRollout", v, `workloads {${ROLLOUT_SETTINGS.join(", ")}}`, LIMITS.sidecarRollout) ?? [];
     const seen = new UniqueValues<string>(r, "list each workload once");
-    const workloads: WorkloadRef[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("sidecarRollout", i);
-        const w = r.item(key, list[i], ROLLOUT_SETTINGS);
-        if (!w) continue;
+    return r.objects("sidecarRollout", v, SIDECAR_ROLLOUT, (w, key): WorkloadRef | undefined => {
         const kindKey = childKey(key, "kind");
         const kind = r.oneOf(kindKey, field(w, "kind"), WORKLOAD_KINDS, "a workload kind") ?? "Deployment";
         const namespace = readRequiredName(
@@ -123,21 +113,17 @@ export function readSidecarRollout(
             "the namespace of the workload",
         );
         const name = readRequiredName(r, childKey(key, "name"), field(w, "name"), WORKLOAD_NAME, "the workload's name");
-        if (namespace === undefined || name === undefined || !r.valid(kindKey)) continue;
+        if (namespace === undefined || name === undefined || !r.valid(kindKey)) return undefined;
         const workload: WorkloadRef = { namespace, kind, name };
-        if (!seen.claim(key, `${namespace}/${kind}/${name}`, workload)) continue;
+        if (!seen.claim(key, `${namespace}/${kind}/${name}`, workload)) return undefined;
         const own = stackWorkload(namespace, name);
-        if (own !== undefined) {
-            r.invalid(
-                childKey(key, "name"),
-                name,
-                `is the stack's own ${own} in namespace ${namespace}: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout`,
-            );
-            continue;
-        }
-        workloads.push(workload);
-    }
-    return workloads;
+        if (own === undefined) return workload;
+        return r.invalid(
+            childKey(key, "name"),
+            name,
+            `is the stack's own ${own} in namespace ${namespace}: the stack updates it with its chart, and a restart stamp would roll it on every proxy change; remove it from sidecarRollout`,
+        );
+    });
 }
 
 /**

@@ -8,8 +8,14 @@ import { ProfileDefaults } from "./profiles";
 import { field, Reader } from "./reader";
 import { CniSettings, MeshSettings } from "./types";
 
-const MESH_SETTINGS = ["accessLogFile", "tracingSampling", "outboundTrafficPolicy", "enableAutoMtls", "mtls"] as const;
-const CNI_SETTINGS = ["enabled", "namespace"] as const;
+export const MESH_SETTINGS = [
+    "accessLogFile",
+    "tracingSampling",
+    "outboundTrafficPolicy",
+    "enableAutoMtls",
+    "mtls",
+] as const;
+export const CNI_SETTINGS = ["enabled", "namespace"] as const;
 
 export function readMesh(r: Reader, v: unknown, defaults: ProfileDefaults, control: ControlPlane): MeshSettings {
     const mesh = r.object("mesh", v, MESH_SETTINGS) ?? {};

@@ -19,12 +19,20 @@ import {
     readName,
     readRequiredName,
 } from "./names";
-import { asNumber, childKey, field, isSet, Reader, UniqueValues } from "./reader";
+import { asNumber, childKey, field, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { ExternalService, MtlsException, MtlsPortMode, MtlsSettings } from "./types";
 
-const MTLS_SETTINGS = ["mode", "exceptions", "externalServices"] as const;
-const EXCEPTION_SETTINGS = ["name", "namespace", "selector", "mode", "ports"] as const;
-const EXTERNAL_SERVICE_SETTINGS = ["name", "host", "port", "protocol", "namespace", "addresses"] as const;
+export const MTLS_SETTINGS = ["mode", "exceptions", "externalServices"] as const;
+export const MTLS_EXCEPTIONS: ListShape = {
+    items: "exceptions",
+    settings: ["name", "namespace", "selector", "mode", "ports"],
+    limit: LIMITS.mtlsExceptions,
+};
+export const EXTERNAL_SERVICES: ListShape = {
+    items: "external services",
+    settings: ["name", "host", "port", "protocol", "namespace", "addresses"],
+    limit: LIMITS.externalServices,
+};
 
 const EXCEPTIONS_KEY = "mesh.mtls.exceptions";
 const EXTERNAL_SERVICES_KEY = "mesh.mtls.externalServices";
@@ -39,8 +47,6 @@ export function readMtls(r: Reader, v: unknown, control: ControlPlane): MtlsSett
 }
 
 function readExceptions(r: Reader, v: unknown, control: ControlPlane): MtlsException[] {
-    const list =
-        r.list(EXCEPTIONS_KEY, v, `exceptions {${EXCEPTION_SETTINGS.join(", ")}}`, LIMITS.mtlsExceptions) ?? [];
     const names = new UniqueValues<string>(
         r,
         "exception names must be unique, across namespaces too, as each one also names its Pulumi resource",
@@ -49,12 +55,7 @@ function readExceptions(r: Reader, v: unknown, control: ControlPlane): MtlsExcep
         r,
         "two policies for the same workloads (one namespace and selector; no selector: the whole namespace) conflict, and Istio applies only the older one",
     );
-    const exceptions: MtlsException[] = [];
-    // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey(EXCEPTIONS_KEY, i);
-        const e = r.item(key, list[i], EXCEPTION_SETTINGS);
-        if (!e) continue;
+    return r.objects(EXCEPTIONS_KEY, v, MTLS_EXCEPTIONS, (e, key): MtlsException | undefined => {
         const nameKey = childKey(key, "name");
         const name = readRequiredName(
             r,
@@ -106,13 +107,11 @@ function readExceptions(r: Reader, v: unknown, control: ControlPlane): MtlsExcep
             for (const p of ports) refuseDisableInAmbient(r, childKey(portsKey, String(p.port)), p.mode);
         }
 
-        if (name === undefined || namespace === undefined || !r.valid(key)) continue;
+        if (name === undefined || namespace === undefined || !r.valid(key)) return undefined;
         const exception: MtlsException = { name, namespace, selector: selector ?? {}, mode, ports };
         const target = { namespace, ...(selector ? { selector } : {}) };
-        if (!targets.claim(key, canonicalTarget(namespace, exception.selector), target)) continue;
-        exceptions.push(exception);
-    }
-    return exceptions;
+        return targets.claim(key, canonicalTarget(namespace, exception.selector), target) ? exception : undefined;
+    });
 }
 
 function refuseDisableInAmbient(r: Reader, key: string, mode: PeerMtlsMode | undefined): void {
@@ -186,13 +185,6 @@ function readPortModes(r: Reader, key: string, v: unknown): MtlsPortMode[] {
 }
 
 function readExternalServices(r: Reader, v: unknown, controlNamespace: string): ExternalService[] {
-    const list =
-        r.list(
-            EXTERNAL_SERVICES_KEY,
-            v,
-            `external services {${EXTERNAL_SERVICE_SETTINGS.join(", ")}}`,
-            LIMITS.externalServices,
-        ) ?? [];
     const names = new UniqueValues<string>(
         r,
         "external service names must be unique, as each one names its ServiceEntry, DestinationRule and Pulumi resources",
@@ -207,11 +199,7 @@ function readExternalServices(r: Reader, v: unknown, controlNamespace: string): 
         r,
         "two TCP external services on one address and port share one sidecar listener, which sends the traffic of both to one host; give each its own addresses",
     );
-    const services: ExternalService[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey(EXTERNAL_SERVICES_KEY, i);
-        const s = r.item(key, list[i], EXTERNAL_SERVICE_SETTINGS);
-        if (!s) continue;
+    return r.objects(EXTERNAL_SERVICES_KEY, v, EXTERNAL_SERVICES, (s, key): ExternalService | undefined => {
         const nameKey = childKey(key, "name");
         const name = readRequiredName(
             r,
@@ -261,29 +249,22 @@ function readExternalServices(r: Reader, v: unknown, controlNamespace: string): 
             }
         }
 
-        if (name === undefined || host === undefined || port === undefined || !r.valid(key)) continue;
-        services.push({ name, host, port, protocol, namespace: namespace ?? controlNamespace, addresses });
-    }
-    return services;
+        if (name === undefined || host === undefined || port === undefined || !r.valid(key)) return undefined;
+        return { name, host, port, protocol, namespace: namespace ?? controlNamespace, addresses };
+    });
 }
 
 /** IP addresses, each once. No CIDR ranges: istiod refuses them for an entry resolved by DNS. */
 function readAddresses(r: Reader, key: string, v: unknown): string[] {
-    const list = r.list(key, v, "IP addresses", LIMITS.externalAddresses) ?? [];
     const seen = new UniqueValues<string>(r, "list each address once");
-    const addresses: string[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const addressKey = childKey(key, i);
-        const address = list[i];
+    return r.items(key, v, "IP addresses", LIMITS.externalAddresses, (address, addressKey) => {
         if (typeof address !== "string" || address.length > 64 || isIP(address) === 0) {
-            r.invalid(
+            return r.invalid(
                 addressKey,
                 address,
                 "is not an IP address; list the addresses the host resolves to, such as 203.0.113.10 (no CIDR ranges: the host is resolved by DNS)",
             );
-            continue;
         }
-        if (seen.claim(addressKey, address)) addresses.push(address);
-    }
-    return addresses;
+        return seen.claim(addressKey, address) ? address : undefined;
+    });
 }

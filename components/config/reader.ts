@@ -1,16 +1,21 @@
-// The one way a raw config value is read: every check below reports into a
-// Reader instead of throwing, so a single run lists every problem, and each
-// message has the same shape: `istio-mesh:<key>: <value> <what is wrong and what
-// is allowed>`. Pulumi hands values over as text, and a test or a script may hand
-// over anything at all; nothing here assumes a shape it has not checked.
+// The one way raw user input is read: the stack configuration (`istio-mesh:<key>`),
+// the example application's (`istio-mesh-app:<key>`) and the arguments of its
+// traffic components. Every check below reports into a Reader instead of
+// throwing, so a single run lists every problem, and each message has the same
+// shape: `<namespace>:<key>: <value> <what is wrong and what is allowed>`. Pulumi
+// hands values over as text, and a test or a script may hand over anything at
+// all; nothing here assumes a shape it has not checked.
 
 /** The config namespace of this project (`istio-mesh:<key>` in Pulumi.<stack>.yaml). */
 export const CONFIG_NAMESPACE = "istio-mesh";
 
-/** Thrown with every configuration problem found, one per line. */
+/** Thrown with every problem of a piece of input found, one per line, under `heading`. */
 export class ConfigError extends Error {
-    constructor(public readonly problems: string[]) {
-        super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    constructor(
+        public readonly problems: string[],
+        heading = "invalid stack configuration",
+    ) {
+        super(`${heading}:\n  - ${problems.join("\n  - ")}`);
         this.name = "ConfigError";
     }
 }
@@ -107,6 +112,15 @@ export interface ListLimit {
     why: string;
 }
 
+/** A list whose items are objects of one shape, declared once beside the topic that reads it. */
+export interface ListShape {
+    /** What the items are, as a message names them: "gateways", "external services". */
+    items: string;
+    /** The settings of an item. */
+    settings: readonly string[];
+    limit?: ListLimit;
+}
+
 /** The rule an explicit null inside a setting breaks. */
 export const EXPLICIT_NULL = "is empty (null); give it a value, or remove the line to get the default";
 
@@ -118,11 +132,28 @@ export const EXPLICIT_NULL = "is empty (null); give it a value, or remove the li
 export class Reader {
     readonly problems: string[] = [];
     private readonly refused: string[] = [];
+    private readonly namespace: string;
+    private readonly nullMeansUnset: boolean;
 
-    /** A value was given and is wrong: names the key, the value, and what is allowed. */
-    invalid(key: string, value: unknown, rule: string): void {
+    /**
+     * @param options.namespace what messages put before each key: `istio-mesh` (the
+     *   default), `istio-mesh-app`, or "" for the arguments of a component.
+     * @param options.nullMeansUnset a null inside an object reads as unset instead of
+     *   being refused: the example application's traffic rules have always read it so.
+     */
+    constructor(options: { namespace?: string; nullMeansUnset?: boolean } = {}) {
+        this.namespace = options.namespace ?? CONFIG_NAMESPACE;
+        this.nullMeansUnset = options.nullMeansUnset ?? false;
+    }
+
+    /**
+     * A value was given and is wrong: names the key, the value, and what is allowed.
+     * Returns undefined, so a read can end with `return r.invalid(...)`.
+     */
+    invalid(key: string, value: unknown, rule: string): undefined {
         this.problems.push(`${this.prefix(key)}: ${show(value)} ${rule}`);
         this.refused.push(key);
+        return undefined;
     }
 
     /** A secret was given and is wrong: like `invalid`, but the message never shows the value. */
@@ -200,7 +231,7 @@ export class Reader {
         for (const k of Object.keys(v)) {
             if (!settings.includes(k)) {
                 this.invalid(childKey(key, k), v[k], `is not a known setting; allowed: ${settings.join(", ")}`);
-            } else if (v[k] === null && key !== "") {
+            } else if (v[k] === null && key !== "" && !this.nullMeansUnset) {
                 // YAML writes `replicas:` with nothing after it as null: that reads as a
                 // value meant and forgotten, not as "the default".
                 this.invalid(childKey(key, k), null, EXPLICIT_NULL);
@@ -214,6 +245,45 @@ export class Reader {
         if (isSet(v)) return this.object(key, v, settings);
         this.invalid(key, v, `is not an object; its settings are ${settings.join(", ")}`);
         return undefined;
+    }
+
+    /**
+     * A list whose items `read` checks one by one, with their keys; `what` names the
+     * items, as `list` does. Returns what `read` returned, in order, without the
+     * undefined of items it refused.
+     */
+    items<T>(
+        key: string,
+        v: unknown,
+        what: string,
+        limit: ListLimit | undefined,
+        read: (item: unknown, itemKey: string) => T | undefined,
+    ): T[] {
+        const list = this.list(key, v, what, limit) ?? [];
+        const values: T[] = [];
+        // An index loop, not forEach or flatMap: those skip the holes of a sparse array.
+        for (let i = 0; i < list.length; i++) {
+            const value = read(list[i], childKey(key, i));
+            if (value !== undefined) values.push(value);
+        }
+        return values;
+    }
+
+    /**
+     * A list of objects of `shape`: refuses a value that is not such a list (or is
+     * longer than its bound) and each item that is not an object of its settings,
+     * and hands every other item to `read`, as `items` does.
+     */
+    objects<T>(
+        key: string,
+        v: unknown,
+        shape: ListShape,
+        read: (item: Record<string, unknown>, itemKey: string) => T | undefined,
+    ): T[] {
+        return this.items(key, v, `${shape.items} {${shape.settings.join(", ")}}`, shape.limit, (value, itemKey) => {
+            const item = this.item(itemKey, value, shape.settings);
+            return item ? read(item, itemKey) : undefined;
+        });
     }
 
     /** A map whose keys are data (labels, port numbers), not settings; `what` names its entries. */
@@ -242,8 +312,14 @@ export class Reader {
         return v;
     }
 
+    /** Throws every problem collected, if any, under `heading`. */
+    throwIfAny(heading?: string): void {
+        if (this.problems.length > 0) throw new ConfigError(this.problems, heading);
+    }
+
     private prefix(key: string): string {
-        return key === "" ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${key}`;
+        if (this.namespace === "") return key;
+        return key === "" ? this.namespace : `${this.namespace}:${key}`;
     }
 }
 

@@ -8,11 +8,15 @@ import { ControlPlane, readVersion } from "./controlPlane";
 import { readIstiodValues } from "./istiodValues";
 import { LIMITS } from "./limits";
 import { readName, readRequiredName, REVISION, NameRule } from "./names";
-import { childKey, field, isSet, Reader, UniqueValues } from "./reader";
+import { childKey, field, isSet, ListShape, Reader, UniqueValues } from "./reader";
 import { RevisionConfig, SidecarMigrationSettings } from "./types";
 
-const REVISION_SETTINGS = ["name", "version", "istiodValues"] as const;
-const MIGRATION_SETTINGS = ["batchSize", "timeoutSeconds"] as const;
+export const REVISIONS: ListShape = {
+    items: "revisions",
+    settings: ["name", "version", "istiodValues"],
+    limit: LIMITS.revisions,
+};
+export const MIGRATION_SETTINGS = ["batchSize", "timeoutSeconds"] as const;
 
 /** A tag names the MutatingWebhookConfiguration istio-revision-tag-<tag> and the Service istiod-revision-tag-<tag>. */
 export const TAG_NAME: NameRule = {
@@ -67,30 +71,22 @@ export function readRevisions(r: Reader, root: Record<string, unknown>, control:
 }
 
 function readRevisionList(r: Reader, v: unknown, control: ControlPlane): RevisionConfig[] {
-    const list = r.list("revisions", v, `revisions {${REVISION_SETTINGS.join(", ")}}`, LIMITS.revisions) ?? [];
-    if (list.length === 0 && r.valid("revisions")) {
+    if (Array.isArray(v) && v.length === 0) {
         r.invalid("revisions", v, "lists no revision; a stack runs at least one control plane");
     }
     const seen = new UniqueValues<string>(r, "each revision runs one istiod, named after it");
-    const revisions: RevisionConfig[] = [];
-    for (let i = 0; i < list.length; i++) {
-        const key = childKey("revisions", i);
-        const item = r.item(key, list[i], REVISION_SETTINGS);
-        if (!item) continue;
+    return r.objects("revisions", v, REVISIONS, (item, key): RevisionConfig | undefined => {
         const nameKey = childKey(key, "name");
         const name = readRequiredName(r, nameKey, field(item, "name"), REVISION, "the revision's name, such as 1-29-6");
-        if (name === DEFAULT_TAG) {
-            r.invalid(nameKey, name, `is the name of Istio's default tag; ${REVISION.hint}`);
-            continue;
-        }
+        if (name === DEFAULT_TAG)
+            return r.invalid(nameKey, name, `is the name of Istio's default tag; ${REVISION.hint}`);
         const versionKey = childKey(key, "version");
         const version = readVersion(r, versionKey, field(item, "version"), false) ?? control.version;
         if (r.valid("version", versionKey)) checkSkew(r, versionKey, version, control.version);
         const istiodValues = readIstiodValues(r, field(item, "istiodValues"), childKey(key, "istiodValues"));
-        if (name === undefined || !seen.claim(nameKey, name)) continue;
-        revisions.push({ name, version, istiodValues });
-    }
-    return revisions;
+        if (name === undefined || !seen.claim(nameKey, name)) return undefined;
+        return { name, version, istiodValues };
+    });
 }
 
 function checkSkew(r: Reader, key: string, version: Version, stackVersion: Version): void {

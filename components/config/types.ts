@@ -16,7 +16,6 @@ import {
     WorkloadKind,
 } from "./allowed";
 import { WaypointConfig } from "./ambient";
-import { GatewayApiSettings } from "./gatewayApi";
 
 export interface GatewayPort {
     /** Unique within the gateway; a DNS label such as http2. */
@@ -220,6 +219,31 @@ export interface SidecarMigrationSettings {
     batchSize: number;
     /** How long one workload may take to become ready again, 10-86400. @default 600 */
     timeoutSeconds: number;
+}
+
+/** The Kubernetes Gateway API CRDs (standard channel) the stack installs with Istio. */
+export interface GatewayApiSettings {
+    /** Install and upgrade the Gateway API CRDs with the stack. @default true (false: another tool owns them) */
+    enabled: boolean;
+    /** The Gateway API version of the Istio release, e.g. "v1.5.1". */
+    version: string;
+    /**
+     * Where `standard-install.yaml` of that version is read from: the URL of a folder,
+     * or a local directory (resolved), with `{version}` replaced.
+     * @default the official release download of kubernetes-sigs/gateway-api
+     */
+    source: string;
+    /**
+     * Take over (and upgrade) Gateway API CRDs of an older version that someone else
+     * installed. @default false (the stack leaves them and says so in the preview)
+     */
+    takeOver: boolean;
+    /**
+     * Delete the stack's Gateway API CRDs, and with them every Gateway and HTTPRoute in
+     * the cluster, on destroy or when `enabled` is turned off. @default false (kept,
+     * whatever `retainCrdsOnDestroy` says: other controllers may rely on them)
+     */
+    deleteCrdsOnDestroy: boolean;
 }
 
 export interface StackConfig {

@@ -4,13 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { IngressRouteInput, ServiceRouteInput, TrafficApi } from "./traffic/types";
-import {
-    readIngressRoute,
-    readServiceRoute,
-    readTrafficApi,
-    TrafficReader,
-    TrafficRuleError,
-} from "./traffic/validate";
+import { readIngressRoute, readServiceRoute, readTrafficApi } from "./traffic/validate";
+import { childKey, field, isPlainObject, Reader, show } from "../../components/config/reader";
+import { GATEWAY_NAME, NAMESPACE_NAME, SYSTEM_NAMESPACES } from "../../components/config/names";
 
 export const APP_CONFIG_NAMESPACE = "istio-mesh-app";
 
@@ -46,8 +42,6 @@ export interface AppConfig {
     ingress?: IngressRouteInput & { gateway?: string };
 }
 
-const key = (k: string) => `${APP_CONFIG_NAMESPACE}:${k}`;
-
 /**
  * Pulumi hands every value over as text; objects and lists as JSON. Keys of
  * other namespaces (kubernetes:...) are not ours.
@@ -69,8 +63,12 @@ export function appConfigValues(all: Record<string, string>): Record<string, unk
     return values;
 }
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+
+/** The package's reader, naming keys as `istio-mesh-app:<key>`; a null inside a route reads as unset. */
+function appReader(): Reader {
+    return new Reader({ namespace: APP_CONFIG_NAMESPACE, nullMeansUnset: true });
+}
 
 /**
  * Reads and checks the settings. `stack` and `organization` give the default
@@ -83,75 +81,67 @@ export function parseAppConfig(
     values: Record<string, unknown>,
     defaults: { organization: string; stack: string; programDir: string; mirror?: string },
 ): AppConfig {
-    const r = new TrafficReader();
-    for (const k of Object.keys(values)) {
-        if (!(SETTINGS as readonly string[]).includes(k)) {
-            r.invalid(key(k), values[k], `is not a known setting; allowed: ${SETTINGS.join(", ")}`);
-        }
-    }
+    const r = appReader();
+    const given = (k: (typeof SETTINGS)[number]): unknown => field(values, k);
+    r.object("", values, SETTINGS);
     let meshStack = `${defaults.organization}/istio-mesh/${defaults.stack}`;
-    if (values.meshStack !== undefined) {
-        if (typeof values.meshStack === "string" && STACK_NAME.test(values.meshStack)) {
-            meshStack = values.meshStack;
+    const rawMeshStack = given("meshStack");
+    if (rawMeshStack !== undefined) {
+        if (typeof rawMeshStack === "string" && STACK_NAME.test(rawMeshStack)) {
+            meshStack = rawMeshStack;
         } else {
             r.invalid(
-                key("meshStack"),
-                values.meshStack,
+                "meshStack",
+                rawMeshStack,
                 "is not a stack name; write <organization>/<project>/<stack>, such as organization/istio-mesh/local",
             );
         }
     }
     let namespace = "default";
-    if (values.namespace !== undefined) {
-        const ns = values.namespace;
+    const ns = given("namespace");
+    if (ns !== undefined) {
         if (
             typeof ns === "string" &&
-            ns.length <= 63 &&
-            NAMESPACE.test(ns) &&
-            !["kube-system", "kube-public", "kube-node-lease"].includes(ns)
+            ns.length <= NAMESPACE_NAME.maxLength &&
+            NAMESPACE_NAME.pattern.test(ns) &&
+            !(SYSTEM_NAMESPACES as readonly string[]).includes(ns)
         ) {
             namespace = ns;
         } else {
             r.invalid(
-                key("namespace"),
+                "namespace",
                 ns,
                 "is not an application namespace; use an existing namespace's name (a DNS label), not kube-system, kube-public or kube-node-lease",
             );
         }
     }
-    const trafficApi = readTrafficApi(r, key("trafficApi"), values.trafficApi) ?? "istio";
+    const trafficApi = readTrafficApi(r, "trafficApi", given("trafficApi")) ?? "istio";
 
     let sampleSource = defaults.mirror
         ? path.join(path.resolve(defaults.mirror), "istio", "{version}", "samples")
         : DEFAULT_SAMPLE_SOURCE;
-    if (values.sampleSource !== undefined) {
-        const s = values.sampleSource;
+    const s = given("sampleSource");
+    if (s !== undefined) {
         if (typeof s !== "string" || s.length === 0) {
-            r.invalid(key("sampleSource"), s, "is not a URL or directory of the release's samples");
+            r.invalid("sampleSource", s, "is not a URL or directory of the release's samples");
         } else {
             sampleSource = /^https?:\/\//.test(s) ? s : path.resolve(defaults.programDir, s);
         }
     }
-    const bool = (k: "bookinfo" | "hello"): boolean => {
-        const v = values[k];
-        if (v === undefined) return true;
-        if (typeof v === "boolean") return v;
-        r.invalid(key(k), v, "is not a boolean; allowed: true, false");
-        return true;
-    };
-    const bookinfo = bool("bookinfo");
-    const hello = bool("hello");
+    const bookinfo = r.boolean("bookinfo", given("bookinfo")) ?? true;
+    const hello = r.boolean("hello", given("hello")) ?? true;
 
     const routes: ServiceRouteInput[] = [];
-    const rawRoutes = r.list(key("routes"), values.routes, "service routes") ?? [];
+    const rawRoutes = r.list("routes", given("routes"), "service routes") ?? [];
     const services = new Map<string, number>();
     rawRoutes.forEach((raw, i) => {
-        const route = readServiceRoute(r, `${key("routes")}[${i}]`, raw, trafficApi);
+        const routeKey = childKey("routes", i);
+        const route = readServiceRoute(r, routeKey, raw, trafficApi);
         if (!route) return;
         const earlier = services.get(route.service);
         if (earlier !== undefined) {
             r.invalid(
-                `${key("routes")}[${i}].service`,
+                childKey(routeKey, "service"),
                 route.service,
                 `is a duplicate of routes[${earlier}].service; one route per Service (it names the Service's VirtualService or HTTPRoute)`,
             );
@@ -162,33 +152,38 @@ export function parseAppConfig(
     });
 
     let ingress: AppConfig["ingress"];
-    if (values.ingress !== undefined) {
-        const raw = values.ingress;
-        if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-            r.invalid(key("ingress"), raw, "is not an object; its settings are gateway, name, hosts, port, paths");
+    const raw = given("ingress");
+    if (raw !== undefined) {
+        if (!isPlainObject(raw)) {
+            r.invalid("ingress", raw, "is not an object; its settings are gateway, name, hosts, port, paths");
         } else {
-            const { gateway, ...route } = raw as Record<string, unknown>;
-            if (gateway !== undefined && (typeof gateway !== "string" || !NAMESPACE.test(gateway))) {
+            const { gateway, ...route } = raw;
+            const gatewayName =
+                typeof gateway === "string" &&
+                gateway.length <= GATEWAY_NAME.maxLength &&
+                GATEWAY_NAME.pattern.test(gateway);
+            if (gateway !== undefined && !gatewayName) {
                 r.invalid(
-                    key("ingress.gateway"),
+                    "ingress.gateway",
                     gateway,
                     "is not a gateway name; use the name of one of the mesh stack's ingress gateways, such as istio-ingressgateway",
                 );
             }
             // The port is checked against the gateway's once the mesh is read; the rest now.
-            const checked = readIngressRoute(r, key("ingress"), route, 1, undefined);
+            const checked = readIngressRoute(r, "ingress", route, 1, undefined);
             // A mesh route (VirtualService for `mesh`, HTTPRoute on a Service) governs what
             // sidecars send; the ingress gateway forwards straight to the Service's pods.
             checked?.paths.forEach((p, i) => {
                 const routed = services.get(p.service);
                 if (routed === undefined) return;
                 r.invalid(
-                    `${key("ingress")}.paths[${i}].service`,
+                    `ingress.paths[${i}].service`,
                     p.service,
                     `has version rules (routes[${routed}]), which apply to requests from sidecars, not to the ones the ingress gateway forwards: those would bypass its weights and canary (istioctl analyze: IST0140); send the path to a front Service such as productpage`,
                 );
             });
-            ingress = raw as AppConfig["ingress"];
+            // Checked above (readIngressRoute), and again against the gateway by checkMesh.
+            ingress = raw as unknown as AppConfig["ingress"];
         }
     }
 
@@ -229,10 +224,15 @@ export type MeshOutputName = keyof typeof MESH_OUTPUTS;
  * what the stack reference returned (undefined for a missing output).
  */
 export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputName, unknown>>): MeshView {
-    const r = new TrafficReader();
+    const r = appReader();
+    /** A problem with the mesh stack's output `name`, which is no setting of this stack. */
+    const badOutput = (name: MeshOutputName, value: unknown, rule: string): undefined => {
+        r.problems.push(`mesh stack ${config.meshStack}: output ${name}: ${show(value)} ${rule}`);
+        return undefined;
+    };
     const missing = (name: MeshOutputName): undefined => {
         r.problems.push(
-            `mesh stack ${config.meshStack}: has no output "${name}" (${MESH_OUTPUTS[name]}); run \`pulumi up\` on the mesh stack with an istio-mesh version that exports it, or check ${key("meshStack")}`,
+            `mesh stack ${config.meshStack}: has no output "${name}" (${MESH_OUTPUTS[name]}); run \`pulumi up\` on the mesh stack with an istio-mesh version that exports it, or check ${APP_CONFIG_NAMESPACE}:meshStack`,
         );
         return undefined;
     };
@@ -240,7 +240,7 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
         const v = outputs[name];
         if (v === undefined || v === null) return missing(name);
         if (typeof v === "string") return v;
-        return r.invalid(`mesh stack ${config.meshStack}: output ${name}`, v, "is not text");
+        return badOutput(name, v, "is not text");
     };
     const version = text("version");
     const revision = text("revision");
@@ -250,12 +250,12 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
     if (ns === undefined || ns === null) {
         missing("injectionNamespaces");
     } else if (!Array.isArray(ns) || !ns.every((n) => typeof n === "string")) {
-        r.invalid(`mesh stack ${config.meshStack}: output injectionNamespaces`, ns, "is not a list of namespace names");
+        badOutput("injectionNamespaces", ns, "is not a list of namespace names");
     } else {
         injectionNamespaces = ns as string[];
         if (!injectionNamespaces.includes(config.namespace)) {
             r.invalid(
-                key("namespace"),
+                "namespace",
                 config.namespace,
                 `is not labelled for sidecar injection by the mesh stack ${config.meshStack} (its injectionNamespaces: ${injectionNamespaces.join(", ") || "none"}); add it to istio-mesh:injectionNamespaces there and run \`pulumi up\` on the mesh first, or use one of those`,
             );
@@ -268,11 +268,7 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
         if (gws === undefined || gws === null) {
             missing("gateways");
         } else if (!Array.isArray(gws) || !gws.every(isMeshGateway)) {
-            r.invalid(
-                `mesh stack ${config.meshStack}: output gateways`,
-                gws,
-                "is not a list of gateways {name, kind, namespace, ports}",
-            );
+            badOutput("gateways", gws, "is not a list of gateways {name, kind, namespace, ports}");
         } else {
             const ingresses = gws.filter((g) => g.kind === "ingress");
             const wanted = config.ingress.gateway;
@@ -280,12 +276,12 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
             if (!ingressGateway) {
                 if (wanted === undefined) {
                     r.required(
-                        key("ingress.gateway"),
+                        "ingress.gateway",
                         `the mesh stack ${config.meshStack} has no ingress gateway; add one to istio-mesh:gateways, or leave ingress out`,
                     );
                 } else {
                     r.invalid(
-                        key("ingress.gateway"),
+                        "ingress.gateway",
                         wanted,
                         `is not an ingress gateway of the mesh stack ${config.meshStack}; allowed: ${ingresses.map((g) => g.name).join(", ") || "none"}`,
                     );
@@ -297,7 +293,7 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
                 const http =
                     ingressGateway.ports.find((p) => p.name === "http2") ??
                     ingressGateway.ports.find((p) => p.name === "http");
-                readIngressRoute(r, key("ingress"), route, http?.port, ports);
+                readIngressRoute(r, "ingress", route, http?.port, ports);
             }
         }
     }
@@ -305,7 +301,7 @@ export function checkMesh(config: AppConfig, outputs: Partial<Record<MeshOutputN
         const manifest = bookinfoManifest(config.sampleSource, version);
         if (!fs.existsSync(manifest)) {
             r.invalid(
-                key("sampleSource"),
+                "sampleSource",
                 config.sampleSource,
                 `has no ${manifest} for the mesh's Istio ${version}; point it at the samples folder of that release ({version} is replaced), or set bookinfo false`,
             );
@@ -339,5 +335,3 @@ export function bookinfoManifest(sampleSource: string, version: string): string 
         ? `${source.replace(/\/$/, "")}/${BOOKINFO_MANIFEST}`
         : path.join(source, BOOKINFO_MANIFEST);
 }
-
-export { TrafficRuleError };

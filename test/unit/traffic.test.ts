@@ -301,3 +301,20 @@ describe("the ingress route", () => {
         });
     });
 });
+
+describe("traffic rules are read as the stack config is, by the package's reader", () => {
+    test("characters a terminal would hide are escaped, and odd label keys are quoted", () => {
+        expect(route({ ...REVIEWS, service: "reviews\u202e" }).problems).toEqual([
+            "routes[0].service: \"reviews\\u202e\" is not a valid Service name; use a DNS label that starts with a letter: lowercase letters, digits and '-', at most 63 characters",
+        ]);
+        expect(route({ ...REVIEWS, selector: { "app.kubernetes.io/name": "*" } }).problems).toEqual([
+            "routes[0].selector[\"app.kubernetes.io/name\"]: \"*\" is not a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+        ]);
+    });
+
+    test("only a plain map is an object: a Date given as a route is refused", () => {
+        expect(route(new Date(0)).problems).toEqual([
+            "routes[0]: [object Date] is not an object; its settings are service, port, targetPort, versions, selector, weights, canary, timeout, retries, fault",
+        ]);
+    });
+});

@@ -4,7 +4,8 @@ import { GATEWAY_API, ingressGatewaySpec, ingressHttpRouteSpec } from "./gateway
 import { ingressVirtualServiceSpec, ISTIO_NETWORKING_API, istioGatewaySpec } from "./istioSpecs";
 import { TRAFFIC_LABELS } from "./serviceRoute";
 import { IngressRouteInput, TrafficApi } from "./types";
-import { readIngressRoute, readTrafficApi, TrafficReader, TrafficRuleError } from "./validate";
+import { readIngressRoute, readTrafficApi, TrafficReader } from "./validate";
+import { ConfigError } from "../../../components/config/reader";
 
 /** A port of the ingress gateway's Service, as the mesh stack's `gateways` output lists it. */
 export interface GatewayPort {
@@ -60,10 +61,7 @@ export class IngressRoute extends pulumi.ComponentResource {
         const ports = args.gateway.ports.map((p) => p.port);
         const ingress = readIngressRoute(r, "route", args.route, gatewayHttpPort(args.gateway.ports), ports);
         if (!ingress) {
-            throw new pulumi.ResourceError(
-                new TrafficRuleError(`invalid ingress route ${name}`, r.problems).message,
-                this,
-            );
+            throw new pulumi.ResourceError(new ConfigError(r.problems, `invalid ingress route ${name}`).message, this);
         }
         this.api = api;
         this.port = ingress.port;

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_API, meshHttpRouteSpec, versionServiceName, versionServiceSpec } from "./gatewayApiSpecs";
 import { destinationRuleSpec, ISTIO_NETWORKING_API, virtualServiceSpec } from "./istioSpecs";
 import { ServiceRouteInput, TrafficApi } from "./types";
-import { readServiceRoute, readTrafficApi, TrafficReader, TrafficRuleError } from "./validate";
+import { readServiceRoute, readTrafficApi, TrafficReader } from "./validate";
+import { ConfigError } from "../../../components/config/reader";
 
 /** Labels on every object of the traffic components, so `kubectl get ... -l` finds them. */
 export const TRAFFIC_LABELS: Readonly<Record<string, string>> = {
@@ -41,7 +42,7 @@ export class ServiceTrafficRoute extends pulumi.ComponentResource {
         const route = readServiceRoute(r, "route", args.route, api);
         if (!route) {
             throw new pulumi.ResourceError(
-                new TrafficRuleError(`invalid traffic rules for ${name}`, r.problems).message,
+                new ConfigError(r.problems, `invalid traffic rules for ${name}`).message,
                 this,
             );
         }

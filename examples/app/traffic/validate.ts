@@ -2,7 +2,17 @@
 // other code) and refuses, before a single resource is registered, whatever
 // istiod or the Gateway API would refuse or apply otherwise than written. Every
 // problem names the setting, the bad value and what is allowed; one read reports
-// them all.
+// them all. The reading itself (values shown, objects, lists, numbers, names) is
+// the package's own config reader, so the stack and the application read alike.
+import { childKey, isSet, Reader } from "../../../components/config/reader";
+import {
+    DNS_1035_LABEL,
+    DNS_LABEL,
+    isLabelKey,
+    LABEL_VALUE,
+    NameRule,
+    readName,
+} from "../../../components/config/names";
 import {
     FaultAbort,
     FaultDelay,
@@ -18,109 +28,22 @@ import {
     TrafficApi,
 } from "./types";
 
-/** Thrown with every problem of a set of traffic rules, one per line. */
-export class TrafficRuleError extends Error {
-    constructor(
-        what: string,
-        public readonly problems: string[],
-    ) {
-        super(`${what}:\n  - ${problems.join("\n  - ")}`);
-        this.name = "TrafficRuleError";
+/**
+ * The reader of traffic rules: the package's config reader, with keys as the
+ * caller writes them (`istio-mesh-app:routes[0]`, or a component's `route`) and a
+ * null inside a rule read as unset.
+ */
+export class TrafficReader extends Reader {
+    constructor() {
+        super({ namespace: "", nullMeansUnset: true });
     }
-}
-
-const SHOWN = 60;
-
-/** A value as a message shows it: JSON, cut at 60 characters. */
-export function shown(value: unknown): string {
-    let text: string;
-    try {
-        text = value === undefined ? "undefined" : (JSON.stringify(value) ?? String(value));
-    } catch {
-        text = String(value);
-    }
-    return text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text;
-}
-
-/** Collects problems; every read returns undefined for a value it refused. */
-export class TrafficReader {
-    readonly problems: string[] = [];
-
-    invalid(key: string, value: unknown, rule: string): undefined {
-        this.problems.push(`${key}: ${shown(value)} ${rule}`);
-        return undefined;
-    }
-
-    required(key: string, rule: string): undefined {
-        this.problems.push(`${key}: is required; ${rule}`);
-        return undefined;
-    }
-
-    /** Throws every problem collected, if any. */
-    throwIfAny(what: string): void {
-        if (this.problems.length > 0) throw new TrafficRuleError(what, this.problems);
-    }
-
-    object(key: string, v: unknown, settings: readonly string[]): Record<string, unknown> | undefined {
-        if (v === undefined || v === null) return undefined;
-        if (typeof v !== "object" || Array.isArray(v)) {
-            return this.invalid(key, v, `is not an object; its settings are ${settings.join(", ")}`);
-        }
-        const map = v as Record<string, unknown>;
-        for (const k of Object.keys(map)) {
-            if (!settings.includes(k)) {
-                this.invalid(`${key}.${k}`, map[k], `is not a known setting; allowed: ${settings.join(", ")}`);
-            }
-        }
-        return map;
-    }
-
-    list(key: string, v: unknown, what: string): unknown[] | undefined {
-        if (v === undefined || v === null) return undefined;
-        if (Array.isArray(v)) return v;
-        return this.invalid(key, v, `is not a list of ${what}`);
-    }
-
-    integer(key: string, v: unknown, min: number, max: number): number | undefined {
-        if (v === undefined || v === null) return undefined;
-        // Pulumi hands config numbers over as text.
-        const n = typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : v;
-        if (typeof n === "number" && Number.isInteger(n) && n >= min && n <= max) return n;
-        return this.invalid(key, v, `is not a whole number from ${min} to ${max}`);
-    }
-
-    percent(key: string, v: unknown): number | undefined {
-        if (v === undefined || v === null) return undefined;
-        const n = typeof v === "string" && /^\d{1,3}(\.\d{1,6})?$/.test(v) ? Number(v) : v;
-        if (typeof n === "number" && Number.isFinite(n) && n >= 0 && n <= 100) return n;
-        return this.invalid(key, v, "is not a percentage from 0 to 100");
-    }
-
-    oneOf<T extends string>(key: string, v: unknown, allowed: readonly T[], what: string): T | undefined {
-        if (v === undefined || v === null) return undefined;
-        if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
-        return this.invalid(key, v, `is not ${what}; allowed: ${allowed.join(", ")}`);
-    }
-
-    name(key: string, v: unknown, rule: NameRule): string | undefined {
-        if (v === undefined || v === null) return undefined;
-        if (typeof v === "string" && v.length <= rule.maxLength && rule.pattern.test(v)) return v;
-        return this.invalid(key, v, `is not a valid ${rule.what}; ${rule.hint}`);
-    }
-}
-
-interface NameRule {
-    what: string;
-    maxLength: number;
-    pattern: RegExp;
-    hint: string;
 }
 
 /** Service names are RFC 1035 labels. */
 const SERVICE_NAME: NameRule = {
     what: "Service name",
     maxLength: 63,
-    pattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    pattern: DNS_1035_LABEL,
     hint: "use a DNS label that starts with a letter: lowercase letters, digits and '-', at most 63 characters",
 };
 
@@ -128,7 +51,7 @@ const SERVICE_NAME: NameRule = {
 const VERSION_NAME: NameRule = {
     what: "version",
     maxLength: 63,
-    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    pattern: DNS_LABEL,
     hint: "use the pods' `version` label value as a DNS label: lowercase letters, digits and '-', such as v1",
 };
 
@@ -136,7 +59,7 @@ const VERSION_NAME: NameRule = {
 const OBJECT_NAME: NameRule = {
     what: "name",
     maxLength: 63,
-    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    pattern: DNS_LABEL,
     hint: "use a DNS label: lowercase letters, digits and '-', at most 63 characters",
 };
 
@@ -151,10 +74,6 @@ const HEADER_NAME: NameRule = {
     hint: "use lowercase letters, digits, '-' and '_', such as lab",
 };
 
-const LABEL_KEY =
-    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
 /** Host names an ingress serves: `*`, a DNS name, or `*.` and a DNS name. */
 const HOST = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*)$/;
 
@@ -168,8 +87,8 @@ const MAX_DURATION_MS = 86_400_000;
  * A duration as `500ms`, `2s` or `0.5s`, in milliseconds. Both APIs get it in a
  * form they parse: Istio protobuf seconds (`0.5s`), the Gateway API `500ms`.
  */
-export function readDuration(r: TrafficReader, key: string, v: unknown): number | undefined {
-    if (v === undefined || v === null) return undefined;
+export function readDuration(r: Reader, key: string, v: unknown): number | undefined {
+    if (!isSet(v)) return undefined;
     const rule = "is not a duration; write milliseconds or seconds such as 500ms, 2s or 0.5s, from 1ms to 86400s";
     if (typeof v !== "string") return r.invalid(key, v, rule);
     const m = /^(\d{1,8})ms$/.exec(v) ?? /^(\d{1,5}(\.\d{1,3})?)s$/.exec(v);
@@ -180,27 +99,31 @@ export function readDuration(r: TrafficReader, key: string, v: unknown): number 
 }
 
 /** The traffic API setting. */
-export function readTrafficApi(r: TrafficReader, key: string, v: unknown): TrafficApi | undefined {
+export function readTrafficApi(r: Reader, key: string, v: unknown): TrafficApi | undefined {
     return r.oneOf(key, v, TRAFFIC_APIS, "a traffic API");
 }
 
-function readLabels(r: TrafficReader, key: string, v: unknown): Record<string, string> | undefined {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "object" || Array.isArray(v))
-        return r.invalid(key, v, "is not a map of pod labels such as {app: reviews}");
+function readLabels(r: Reader, key: string, v: unknown): Record<string, string> | undefined {
+    const map = r.map(key, v, "pod labels such as {app: reviews}");
+    if (!map) return undefined;
     const labels: [string, string][] = [];
-    for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    for (const [k, value] of Object.entries(map)) {
+        const labelKey = childKey(key, k);
         if (k === "version") {
-            r.invalid(`${key}.${k}`, value, "is set by each version; leave `version` out of the selector");
-        } else if (k.length > 317 || !LABEL_KEY.test(k)) {
+            r.invalid(labelKey, value, "is set by each version; leave `version` out of the selector");
+        } else if (!isLabelKey(k)) {
             r.invalid(
-                `${key}.${k}`,
+                labelKey,
                 k,
                 "is not a label key; use a name such as app, optionally prefixed by a DNS subdomain and '/'",
             );
-        } else if (typeof value !== "string" || !LABEL_VALUE.test(value)) {
+        } else if (
+            typeof value !== "string" ||
+            value.length > LABEL_VALUE.maxLength ||
+            !LABEL_VALUE.pattern.test(value)
+        ) {
             r.invalid(
-                `${key}.${k}`,
+                labelKey,
                 value,
                 "is not a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
             );
@@ -208,7 +131,7 @@ function readLabels(r: TrafficReader, key: string, v: unknown): Record<string, s
             labels.push([k, value]);
         }
     }
-    if (labels.length === 0 && Object.keys(v).length === 0) {
+    if (labels.length === 0 && Object.keys(map).length === 0) {
         return r.invalid(key, v, "selects no pods; give the labels of the Service's pods such as {app: reviews}");
     }
     return Object.fromEntries(labels);
@@ -233,32 +156,28 @@ const ROUTE_SETTINGS = [
  * refused for it rather than dropped.
  */
 export function readServiceRoute(
-    r: TrafficReader,
+    r: Reader,
     key: string,
     v: unknown,
     api: TrafficApi | undefined,
 ): ServiceRoute | undefined {
-    if (v === undefined || v === null)
-        return r.invalid(key, v, `is not an object; its settings are ${ROUTE_SETTINGS.join(", ")}`);
-    const o = r.object(key, v, ROUTE_SETTINGS);
+    const o = r.item(key, v, ROUTE_SETTINGS);
     if (!o) return undefined;
     const before = r.problems.length;
 
-    const service =
-        o.service === undefined || o.service === null
-            ? r.required(`${key}.service`, "the name of the Service in the application namespace, such as reviews")
-            : r.name(`${key}.service`, o.service, SERVICE_NAME);
-    const port =
-        o.port === undefined || o.port === null
-            ? r.required(`${key}.port`, "the Service port the rules apply to, a whole number from 1 to 65535")
-            : r.integer(`${key}.port`, o.port, 1, 65535);
+    const service = !isSet(o.service)
+        ? r.required(`${key}.service`, "the name of the Service in the application namespace, such as reviews")
+        : readName(r, `${key}.service`, o.service, SERVICE_NAME);
+    const port = !isSet(o.port)
+        ? r.required(`${key}.port`, "the Service port the rules apply to, a whole number from 1 to 65535")
+        : r.integer(`${key}.port`, o.port, 1, 65535);
     const targetPort = r.integer(`${key}.targetPort`, o.targetPort, 1, 65535);
     const selector = readLabels(r, `${key}.selector`, o.selector);
 
     const versions: string[] = [];
     const rawVersions = r.list(`${key}.versions`, o.versions, "versions");
     if (rawVersions === undefined) {
-        if (o.versions === undefined || o.versions === null) {
+        if (!isSet(o.versions)) {
             r.required(`${key}.versions`, "list the values of the pods' `version` label, such as [v1, v2]");
         }
     } else if (rawVersions.length === 0 || rawVersions.length > 16) {
@@ -269,7 +188,7 @@ export function readServiceRoute(
         );
     } else {
         rawVersions.forEach((rv, i) => {
-            const version = r.name(`${key}.versions[${i}]`, rv, VERSION_NAME);
+            const version = readName(r, `${key}.versions[${i}]`, rv, VERSION_NAME);
             if (version === undefined) return;
             if (versions.includes(version)) {
                 r.invalid(`${key}.versions[${i}]`, version, "is listed twice; list each version once");
@@ -294,42 +213,40 @@ export function readServiceRoute(
     };
 
     let weights: Record<string, number> | undefined;
-    if (o.weights !== undefined && o.weights !== null) {
-        if (typeof o.weights !== "object" || Array.isArray(o.weights)) {
-            r.invalid(`${key}.weights`, o.weights, "is not a map of versions to percentages such as {v1: 90, v2: 10}");
-        } else {
-            const entries: [string, number][] = [];
-            for (const [version, w] of Object.entries(o.weights as Record<string, unknown>)) {
-                const weight = r.integer(`${key}.weights.${version}`, w, 0, 100);
-                if (isVersion(`${key}.weights`, version) && weight !== undefined) entries.push([version, weight]);
-            }
-            const total = entries.reduce((sum, [, w]) => sum + w, 0);
-            if (entries.length === Object.keys(o.weights).length && entries.length > 0 && total !== 100) {
-                r.invalid(
-                    `${key}.weights`,
-                    o.weights,
-                    `add up to ${total}; the weights are percentages of the Service's traffic and must add up to 100`,
-                );
-            } else if (entries.length === 0 && Object.keys(o.weights).length === 0) {
-                r.invalid(
-                    `${key}.weights`,
-                    o.weights,
-                    "sends traffic nowhere; give at least one version 100, or leave weights out",
-                );
-            }
-            weights = Object.fromEntries(entries);
+    const weightsKey = childKey(key, "weights");
+    const rawWeights = r.map(weightsKey, o.weights, "versions to percentages such as {v1: 90, v2: 10}");
+    if (rawWeights) {
+        const entries: [string, number][] = [];
+        for (const [version, w] of Object.entries(rawWeights)) {
+            const weight = r.integer(childKey(weightsKey, version), w, 0, 100);
+            if (isVersion(weightsKey, version) && weight !== undefined) entries.push([version, weight]);
         }
+        const total = entries.reduce((sum, [, w]) => sum + w, 0);
+        const given = Object.keys(rawWeights).length;
+        if (entries.length === given && entries.length > 0 && total !== 100) {
+            r.invalid(
+                weightsKey,
+                rawWeights,
+                `add up to ${total}; the weights are percentages of the Service's traffic and must add up to 100`,
+            );
+        } else if (given === 0) {
+            r.invalid(
+                weightsKey,
+                rawWeights,
+                "sends traffic nowhere; give at least one version 100, or leave weights out",
+            );
+        }
+        weights = Object.fromEntries(entries);
     }
 
     let canary: HeaderCanary | undefined;
     const c = r.object(`${key}.canary`, o.canary, ["header", "value", "version"]);
     if (c) {
-        const header =
-            c.header === undefined || c.header === null
-                ? r.required(`${key}.canary.header`, "the request header that selects the canary, such as lab")
-                : r.name(`${key}.canary.header`, c.header, HEADER_NAME);
+        const header = !isSet(c.header)
+            ? r.required(`${key}.canary.header`, "the request header that selects the canary, such as lab")
+            : readName(r, `${key}.canary.header`, c.header, HEADER_NAME);
         let value: string | undefined;
-        if (c.value === undefined || c.value === null) {
+        if (!isSet(c.value)) {
             r.required(`${key}.canary.value`, "the header's exact value, such as canary");
         } else if (
             typeof c.value !== "string" ||
@@ -341,10 +258,9 @@ export function readServiceRoute(
         } else {
             value = c.value;
         }
-        const version =
-            c.version === undefined || c.version === null
-                ? r.required(`${key}.canary.version`, "the version the header's requests go to, one of the versions")
-                : r.name(`${key}.canary.version`, c.version, VERSION_NAME);
+        const version = !isSet(c.version)
+            ? r.required(`${key}.canary.version`, "the version the header's requests go to, one of the versions")
+            : readName(r, `${key}.canary.version`, c.version, VERSION_NAME);
         if (
             version !== undefined &&
             isVersion(`${key}.canary.version`, version) &&
@@ -359,14 +275,14 @@ export function readServiceRoute(
     const retries = readRetries(r, `${key}.retries`, o.retries);
     const fault = readFault(r, `${key}.fault`, o.fault);
     if (api === "gateway-api") {
-        if (o.retries !== undefined && o.retries !== null) {
+        if (isSet(o.retries)) {
             r.invalid(
                 `${key}.retries`,
                 o.retries,
                 "cannot be written as Gateway API: the standard channel's HTTPRoute has no retry field; use trafficApi istio for retries, or leave them out",
             );
         }
-        if (o.fault !== undefined && o.fault !== null) {
+        if (isSet(o.fault)) {
             r.invalid(
                 `${key}.fault`,
                 o.fault,
@@ -390,14 +306,13 @@ export function readServiceRoute(
     };
 }
 
-function readRetries(r: TrafficReader, key: string, v: unknown): Retries | undefined {
+function readRetries(r: Reader, key: string, v: unknown): Retries | undefined {
     const o = r.object(key, v, ["attempts", "perTryTimeout", "retryOn"]);
     if (!o) return undefined;
     const before = r.problems.length;
-    const attempts =
-        o.attempts === undefined || o.attempts === null
-            ? r.required(`${key}.attempts`, "how many times a failed request is retried, from 1 to 10")
-            : r.integer(`${key}.attempts`, o.attempts, 1, 10);
+    const attempts = !isSet(o.attempts)
+        ? r.required(`${key}.attempts`, "how many times a failed request is retried, from 1 to 10")
+        : r.integer(`${key}.attempts`, o.attempts, 1, 10);
     const perTryTimeoutMs = readDuration(r, `${key}.perTryTimeout`, o.perTryTimeout);
     const conditions: string[] = [];
     const list = r.list(`${key}.retryOn`, o.retryOn, "retry conditions");
@@ -420,28 +335,26 @@ function readRetries(r: TrafficReader, key: string, v: unknown): Retries | undef
     };
 }
 
-function readFault(r: TrafficReader, key: string, v: unknown): { delay?: FaultDelay; abort?: FaultAbort } | undefined {
+function readFault(r: Reader, key: string, v: unknown): { delay?: FaultDelay; abort?: FaultAbort } | undefined {
     const o = r.object(key, v, ["delay", "abort"]);
     if (!o) return undefined;
     const before = r.problems.length;
     let delay: FaultDelay | undefined;
     const d = r.object(`${key}.delay`, o.delay, ["fixedDelay", "percent"]);
     if (d) {
-        const fixedDelayMs =
-            d.fixedDelay === undefined || d.fixedDelay === null
-                ? r.required(`${key}.delay.fixedDelay`, "the delay added to each affected request, such as 7s")
-                : readDuration(r, `${key}.delay.fixedDelay`, d.fixedDelay);
-        const percent = r.percent(`${key}.delay.percent`, d.percent) ?? 100;
+        const fixedDelayMs = !isSet(d.fixedDelay)
+            ? r.required(`${key}.delay.fixedDelay`, "the delay added to each affected request, such as 7s")
+            : readDuration(r, `${key}.delay.fixedDelay`, d.fixedDelay);
+        const percent = r.number(`${key}.delay.percent`, d.percent, 0, 100, "a percentage") ?? 100;
         if (fixedDelayMs !== undefined) delay = { fixedDelayMs, percent };
     }
     let abort: FaultAbort | undefined;
     const a = r.object(`${key}.abort`, o.abort, ["httpStatus", "percent"]);
     if (a) {
-        const httpStatus =
-            a.httpStatus === undefined || a.httpStatus === null
-                ? r.required(`${key}.abort.httpStatus`, "the HTTP status returned instead, such as 500")
-                : r.integer(`${key}.abort.httpStatus`, a.httpStatus, 200, 599);
-        const percent = r.percent(`${key}.abort.percent`, a.percent) ?? 100;
+        const httpStatus = !isSet(a.httpStatus)
+            ? r.required(`${key}.abort.httpStatus`, "the HTTP status returned instead, such as 500")
+            : r.integer(`${key}.abort.httpStatus`, a.httpStatus, 200, 599);
+        const percent = r.number(`${key}.abort.percent`, a.percent, 0, 100, "a percentage") ?? 100;
         if (httpStatus !== undefined) abort = { httpStatus, percent };
     }
     if (r.problems.length === before && !delay && !abort) {
@@ -464,7 +377,7 @@ const PATH_SETTINGS = ["path", "match", "service", "port"] as const;
  * one of (istiod programs a Gateway server only on a port its gateway exposes).
  */
 export function readIngressRoute(
-    r: TrafficReader,
+    r: Reader,
     key: string,
     v: unknown,
     defaultPort: number | undefined,
@@ -473,7 +386,7 @@ export function readIngressRoute(
     const o = r.object(key, v, INGRESS_SETTINGS);
     if (!o) return undefined;
     const before = r.problems.length;
-    const name = r.name(`${key}.name`, o.name, OBJECT_NAME) ?? "ingress";
+    const name = readName(r, `${key}.name`, o.name, OBJECT_NAME) ?? "ingress";
 
     const hosts: string[] = [];
     const rawHosts = r.list(`${key}.hosts`, o.hosts, "host names");
@@ -508,7 +421,7 @@ export function readIngressRoute(
         );
         port = undefined;
     }
-    if (o.port === undefined || o.port === null) {
+    if (!isSet(o.port)) {
         port = defaultPort;
         if (port === undefined) {
             r.required(
@@ -520,7 +433,7 @@ export function readIngressRoute(
 
     const paths: IngressPath[] = [];
     const rawPaths = r.list(`${key}.paths`, o.paths, "paths {path, match, service, port}");
-    if (rawPaths === undefined && (o.paths === undefined || o.paths === null)) {
+    if (rawPaths === undefined && !isSet(o.paths)) {
         r.required(
             `${key}.paths`,
             "list the paths served, such as [{path: /productpage, match: exact, service: productpage, port: 9080}]",
@@ -531,14 +444,10 @@ export function readIngressRoute(
     const seen = new Map<string, string>();
     rawPaths?.forEach((raw, i) => {
         const pk = `${key}.paths[${i}]`;
-        if (raw === undefined || raw === null) {
-            r.invalid(pk, raw, `is not an object; its settings are ${PATH_SETTINGS.join(", ")}`);
-            return;
-        }
-        const p = r.object(pk, raw, PATH_SETTINGS);
+        const p = r.item(pk, raw, PATH_SETTINGS);
         if (!p) return;
         let path: string | undefined;
-        if (p.path === undefined || p.path === null) {
+        if (!isSet(p.path)) {
             r.required(`${pk}.path`, "the request path, starting with /");
         } else if (typeof p.path !== "string" || p.path.length > 1024 || !PATH.test(p.path)) {
             r.invalid(
@@ -550,14 +459,12 @@ export function readIngressRoute(
             path = p.path;
         }
         const match: PathMatch = r.oneOf(`${pk}.match`, p.match, PATH_MATCHES, "a path match") ?? "prefix";
-        const service =
-            p.service === undefined || p.service === null
-                ? r.required(`${pk}.service`, "the Service the path goes to, such as productpage")
-                : r.name(`${pk}.service`, p.service, SERVICE_NAME);
-        const servicePort =
-            p.port === undefined || p.port === null
-                ? r.required(`${pk}.port`, "the Service port, a whole number from 1 to 65535")
-                : r.integer(`${pk}.port`, p.port, 1, 65535);
+        const service = !isSet(p.service)
+            ? r.required(`${pk}.service`, "the Service the path goes to, such as productpage")
+            : readName(r, `${pk}.service`, p.service, SERVICE_NAME);
+        const servicePort = !isSet(p.port)
+            ? r.required(`${pk}.port`, "the Service port, a whole number from 1 to 65535")
+            : r.integer(`${pk}.port`, p.port, 1, 65535);
         if (path === undefined || service === undefined || servicePort === undefined) return;
         const id = `${match} ${path}`;
         const earlier = seen.get(id);

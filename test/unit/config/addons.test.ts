@@ -122,3 +122,30 @@ describe("addon exposure with authentication and TLS", () => {
         expect(c.addons.grafanaAdminFromSecret).toBe(false);
     });
 });
+
+describe("messages name the key, the value and what is allowed", () => {
+    test.each([
+        [
+            { addons: { loki: true } },
+            "istio-mesh:addons.loki: true is not a known setting; allowed: prometheus, grafana, kiali, jaeger, expose, anonymousAccess, kialiWriteAccess, allowFromNamespaces",
+        ],
+        [
+            { profile: "demo", addons: { expose: { mode: "host" } } },
+            "istio-mesh:addons.expose.domain: is required; mode host serves the addons as <addon>.<domain>, e.g. domain mesh.example.com",
+        ],
+        [
+            { profile: "minimal", addons: { grafana: true, expose: { mode: "host", domain: "mesh.example.com" } } },
+            'istio-mesh:addons.expose.gateway: "istio-ingressgateway" is not an ingress gateway of this stack; ingress gateways: none (add one under gateways)',
+        ],
+        [
+            { addons: { expose: { mode: "nodePort" } } },
+            'istio-mesh:addons.expose.mode: "nodePort" exposes no addon: enable one of prometheus, grafana, kiali, jaeger',
+        ],
+        [
+            { profile: "demo", namespace: "mesh" },
+            'istio-mesh:namespace: "mesh" cannot hold the addons (prometheus, grafana, kiali, jaeger): the release\'s addon manifests are written for istio-system; turn them off under addons or keep namespace istio-system',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});

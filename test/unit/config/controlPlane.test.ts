@@ -54,3 +54,35 @@ describe("environment: what the stack declares itself to be", () => {
         expect(problems(raw)).toEqual([message]);
     });
 });
+
+describe("messages name the key, the value and what is allowed", () => {
+    test.each([
+        [
+            { profile: "demoo" },
+            'istio-mesh:profile: "demoo" is not a profile; allowed: default, demo, minimal, ambient, preview',
+        ],
+        [{ version: "1.29" }, 'istio-mesh:version: "1.29" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6'],
+        [
+            { version: "v1.29.6" },
+            'istio-mesh:version: "v1.29.6" is not a version; expected MAJOR.MINOR.PATCH such as 1.29.6',
+        ],
+        [
+            { version: "1.20.1" },
+            'istio-mesh:version: "1.20.1" is not a supported release; supported minors: 1.28, 1.29, 1.30',
+        ],
+        [
+            { upgradeStrategy: "blue-green" },
+            'istio-mesh:upgradeStrategy: "blue-green" is not an upgrade strategy; allowed: in-place, canary',
+        ],
+        [
+            { upgradeStrategy: "canary" },
+            'istio-mesh:upgradeStrategy: "canary" needs istio-mesh:revision (or istio-mesh:revisions) set: canary control planes are told apart by revision',
+        ],
+        [
+            { revision: "1.30.3" },
+            'istio-mesh:revision: "1.30.3" is not a valid revision; use a DNS label of at most 56 characters such as 1-30-3 (not "default"), or "" for the default revision',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});

@@ -200,3 +200,38 @@ describe("gateways: named target ports, replicas, namespaces and sizes", () => {
         expect(problems(raw)).toEqual([message]);
     });
 });
+
+describe("messages name the key, the value and what is allowed", () => {
+    test.each([
+        [
+            { gateways: [{ kind: "ingress" }] },
+            "istio-mesh:gateways[0].name: is required; every gateway needs a name, a DNS label such as istio-ingressgateway",
+        ],
+        [
+            { gateways: [{ name: "gw", kind: "sideways" }] },
+            'istio-mesh:gateways[0].kind: "sideways" is not a gateway kind; allowed: ingress, egress',
+        ],
+        [
+            { gateways: [{ name: "gw", serviceType: "External" }] },
+            'istio-mesh:gateways[0].serviceType: "External" is not a Service type; allowed: LoadBalancer, NodePort, ClusterIP',
+        ],
+        [
+            {
+                gateways: [
+                    { name: "gw", serviceType: "ClusterIP", ports: [{ name: "http", port: 80, nodePort: 31380 }] },
+                ],
+            },
+            "istio-mesh:gateways[0].ports[0].nodePort: 31380 needs serviceType NodePort or LoadBalancer; a ClusterIP Service has no node ports",
+        ],
+        [
+            { gateways: [{ name: "gw", serviceType: "NodePort", ports: [{ name: "http", port: 80, nodePort: 80 }] }] },
+            "istio-mesh:gateways[0].ports[0].nodePort: 80 is not a whole number from 30000 to 32767",
+        ],
+        [
+            { gateways: [{ name: "gw" }, { name: "gw" }] },
+            'istio-mesh:gateways[1].name: "gw" is a duplicate of gateways[0].name; gateway names must be unique, across namespaces too, as each one also names the gateway\'s Pulumi resource',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});

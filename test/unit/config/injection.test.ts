@@ -85,3 +85,18 @@ describe("sidecarRollout: every distinct workload is restarted, none of the stac
         expect(parse({ sidecarRollout: [{ namespace: "shop", name: "istiod" }] }).sidecarRollout).toHaveLength(1);
     });
 });
+
+describe("messages name the key, the value and what is allowed", () => {
+    test.each([
+        [
+            { injectionNamespaces: ["Default"] },
+            "istio-mesh:injectionNamespaces[0]: \"Default\" is not a valid namespace name; use a DNS label: lowercase letters, digits and '-', at most 63 characters",
+        ],
+        [
+            { sidecarRollout: [{ namespace: "shop", kind: "Job", name: "x" }] },
+            'istio-mesh:sidecarRollout[0].kind: "Job" is not a workload kind; allowed: Deployment, StatefulSet, DaemonSet',
+        ],
+    ])("%j", (raw, message) => {
+        expect(problems(raw)).toEqual([message]);
+    });
+});
