@@ -6,6 +6,9 @@
 export * from "./prepare";
 export * from "./charts/values";
 export * from "./istioMesh";
+export { IstioChartRelease } from "./charts/chart";
+export type { IstioChartReleaseArgs } from "./charts/chart";
+export * from "./status/outputs";
 export * from "./controlPlane/namespace";
 export * from "./controlPlane/base";
 export * from "./controlPlane/istiod";

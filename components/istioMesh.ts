@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ADDON_UI, ObservabilityAddons } from "./addons/observability";
+import { ObservabilityAddons } from "./addons/observability";
 import { AmbientDataPlane } from "./dataPlane/ambientDataPlane";
 import { IstioBase } from "./controlPlane/base";
 import { IstioCni } from "./dataPlane/cni";
 import { NamespaceEnrollment, StackConfig } from "./config";
-import { GatewayPortStatus, IstioGateway } from "./dataPlane/gateway";
+import { IstioGateway } from "./dataPlane/gateway";
 import { GatewayApiCrds } from "./controlPlane/gatewayApiCrds";
 import { GatewayApiPlan } from "./preflight/gatewayApiPlan";
 import { NamespaceInjectionLabel } from "./dataPlane/injectionLabel";
@@ -17,11 +17,13 @@ import { MeshMtlsPolicy } from "./dataPlane/mtlsPolicy";
 import { ControlPlaneNamespace } from "./controlPlane/namespace";
 import { SidecarRollout } from "./upgrade/sidecarRollout";
 import { markStackIdentity, openTransformScope, TransformScope, withChildTransforms } from "./charts/transforms";
-import { istiodValues } from "./charts/values";
+import { installPlan, PlanEntry, planEntries } from "./charts/plan";
+import { Ztunnel } from "./dataPlane/ztunnel";
 import type { ComponentVersion } from "./status/installation";
+import { componentVersions, GatewayStatus, meshOutputs, MeshOutputs, RevisionStatus } from "./status/outputs";
 
 export type { ComponentVersion } from "./status/installation";
-import { Ztunnel } from "./dataPlane/ztunnel";
+export type { GatewayStatus, RevisionStatus } from "./status/outputs";
 
 export interface IstioMeshArgs {
     /** The validated stack configuration (see config.ts). */
@@ -83,21 +85,16 @@ export interface DeployedMesh {
     legacyRevision?: string;
 }
 
-export interface RevisionStatus {
-    /** "" for the unnamed default revision. */
-    name: string;
-    version: string;
-    /** istiod's Deployment. */
-    istiod: string;
-}
-
-export interface GatewayStatus {
-    name: string;
-    kind: string;
-    namespace: string;
-    serviceType: string;
-    ports: GatewayPortStatus[];
-    addresses: string[];
+/** What the control plane steps leave for the steps after them. */
+interface ControlPlane {
+    base: IstioBase;
+    gatewayApiCrds?: GatewayApiCrds;
+    /** The default revision's istiod (else the first): what Istio resources wait for. */
+    istiod: Istiod;
+    /** Resolves once every istiod's validating webhook answers (controlPlane/istiod.ts admissionReady). */
+    admitting: pulumi.Output<pulumi.Resource>;
+    /** What runs proxies waits for: every istiod, tag and the admission check; the node agents are added to it. */
+    dataPlaneDeps: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -106,9 +103,12 @@ export interface GatewayStatus {
  * mTLS policy -> injection labels -> sidecar restarts. Each step waits until the
  * previous one is ready (Chart v4 awaits its children), so gateways never start
  * before istiod can inject them and no custom resource is applied before its CRD
- * or before istiod's validating webhook can judge it.
+ * or before istiod's validating webhook can judge it. Which charts and manifests
+ * are installed, with which values, is the install plan's (charts/plan.ts); the
+ * mesh orders its entries. One mesh is one cluster's: a stack spanning several
+ * builds one per cluster, each with its own provider and `cluster`.
  */
-export class IstioMesh extends pulumi.ComponentResource {
+export class IstioMesh extends pulumi.ComponentResource implements MeshOutputs {
     public readonly version: string;
     public readonly profile: string;
     public readonly revision: string;
@@ -138,32 +138,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         super("istio-mesh:index:IstioMesh", name, {}, withChildTransforms(opts, transforms.transform));
         openTransformScope(this, transforms);
         const config = args.config;
+        const plan = this.plan(config);
         this.stackId = stack.id;
         this.version = config.version.text;
         this.profile = config.profile;
         this.revision = config.revision || "default";
-        const components: ComponentVersion[] = [];
-        // The sources as the stack sets them, not the mirror or cache standing in for them.
-        const declared = args.declaredSources ?? config;
-        const record = (
-            component: string,
-            chart: string,
-            namespace: string,
-            workload?: ComponentVersion["workload"],
-            version = this.version,
-        ) =>
-            components.push({
-                component,
-                chart,
-                version,
-                namespace,
-                ...(workload ? { workload } : {}),
-                source:
-                    chart === "addon manifest"
-                        ? declared.addonSource
-                        : (declared.chartSources[version] ?? declared.chartSource),
-            });
-
         // Every client the mesh makes talks to the provider's cluster unless told otherwise.
         const cluster = args.cluster ?? providerCluster();
         this.namespaceOwned = args.namespaceOwned ?? true;
@@ -174,15 +153,59 @@ export class IstioMesh extends pulumi.ComponentResource {
         );
         this.namespace = namespace.name;
 
+        const gatewayApiPlan = args.gatewayApi?.plan;
+        this.gatewayApiVersion =
+            gatewayApiPlan?.action === "install" ? gatewayApiPlan.version : (gatewayApiPlan?.installed ?? "");
+        const deployed = args.deployed ?? { istiodResources: {} };
+        this.istiodResources = istiodResourceNames(name, config, deployed);
+        this.revisions = planEntries(plan, "istiod").map((e) => ({
+            name: e.revision.name,
+            version: e.version,
+            istiod: e.release,
+        }));
+        this.revisionTags = config.revisionTags;
+        const control = this.controlPlane(name, config, plan, namespace, stack.id, gatewayApiPlan, cluster);
+        const gateways = this.dataPlane(name, plan, namespace, control.dataPlaneDeps);
+        this.gateways = gatewayStatuses(gateways);
+        this.addonUrls = this.addons(name, config, plan, namespace, control, gateways, args.grafanaAdminPassword);
+        this.meshPolicy(name, config, namespace, control);
+        this.injectionNamespaces = config.injectionNamespaces.map((n) => n.name);
+        this.namespaceRevisions = config.injectionNamespaces;
+        this.workloads(name, config, control, gateways, cluster);
+
+        // The sources as the stack sets them, not the mirror or cache standing in for them.
+        this.components = componentVersions(plan, args.declaredSources ?? config);
+        this.crds = control.base.crds;
+        this.registerOutputs(meshOutputs(this));
+    }
+
+    /** The install plan of `config`; a config it cannot plan (built by hand) fails here, naming the mesh. */
+    private plan(config: StackConfig): PlanEntry[] {
+        try {
+            return installPlan(config);
+        } catch (e) {
+            throw new pulumi.ResourceError(e instanceof Error ? e.message : String(e), this);
+        }
+    }
+
+    /** Base (the CRDs), the Gateway API CRDs, one istiod per revision and the revision tags. */
+    private controlPlane(
+        name: string,
+        config: StackConfig,
+        plan: PlanEntry[],
+        namespace: ControlPlaneNamespace,
+        stackId: string,
+        gatewayApiPlan: GatewayApiPlan | undefined,
+        cluster: KubeconfigSource,
+    ): ControlPlane {
+        // Every plan has base, first.
+        const baseEntry = planEntries(plan, "base")[0]!;
         const base = new IstioBase(
             `${name}-base`,
-            { config, namespace: namespace.name },
+            { ...baseEntry, namespace: namespace.name, retainCrdsOnDestroy: config.retainCrdsOnDestroy },
             { parent: this, dependsOn: [namespace] },
         );
-        record("base", "base", config.namespace);
-
         // istiod reads the Gateway API CRDs when it starts: they come first, beside base.
-        const gatewayApiPlan = args.gatewayApi?.plan;
         const gatewayApiCrds =
             gatewayApiPlan?.action === "install"
                 ? new GatewayApiCrds(
@@ -190,57 +213,29 @@ export class IstioMesh extends pulumi.ComponentResource {
                       {
                           version: gatewayApiPlan.version,
                           source: config.gatewayApi.source,
-                          owner: stack.id,
+                          owner: stackId,
                           // Other controllers may rely on them: kept unless the user says otherwise.
                           retainOnDestroy: !config.gatewayApi.deleteCrdsOnDestroy,
                       },
                       { parent: this },
                   )
                 : undefined;
-        this.gatewayApiVersion =
-            gatewayApiPlan?.action === "install" ? gatewayApiPlan.version : (gatewayApiPlan?.installed ?? "");
-
-        // One istiod per revision. Each keeps the resource name it was first deployed
-        // under: a stack that grows from one revision to several must not reinstall the first.
-        const deployed = args.deployed ?? { istiodResources: {} };
-        const firstInstall =
-            Object.keys(deployed.istiodResources).length === 0 && deployed.legacyRevision === undefined;
-        this.istiodResources = {};
         const istiods = new Map<string, Istiod>();
-        config.revisions.forEach((revision, i) => {
-            const resourceName =
-                deployed.istiodResources[revision.name] ??
-                (deployed.legacyRevision === revision.name || (firstInstall && i === 0)
-                    ? `${name}-istiod`
-                    : `${name}-istiod-${revision.name || "default"}`);
-            this.istiodResources[revision.name] = resourceName;
-            const chartSource = config.chartSources[revision.version.text];
-            if (chartSource === undefined) {
-                throw new pulumi.ResourceError(`no chart source for Istio ${revision.version.text}`, this);
-            }
+        for (const entry of planEntries(plan, "istiod")) {
             const istiod = new Istiod(
-                resourceName,
-                { revision, chartSource, namespace: namespace.name, values: istiodValues(config, revision) },
+                this.istiodResources[entry.revision.name],
+                {
+                    revision: entry.revision,
+                    chartSource: entry.source,
+                    namespace: namespace.name,
+                    values: entry.values,
+                },
                 { parent: this, dependsOn: [base, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
             );
-            istiods.set(revision.name, istiod);
-            record(
-                config.revisions.length === 1 ? "istiod" : `istiod ${istiod.revision}`,
-                "istiod",
-                config.namespace,
-                istiod.workload,
-                revision.version.text,
-            );
-        });
-        this.revisions = config.revisions.map((r) => ({
-            name: r.name,
-            version: r.version.text,
-            istiod: istiods.get(r.name)!.deploymentName,
-        }));
+            istiods.set(entry.revision.name, istiod);
+        }
         const allIstiods = [...istiods.values()];
-
         // Tags are resources of their own, created once their revision's istiod can answer.
-        this.revisionTags = config.revisionTags;
         const tags = Object.entries(config.revisionTags).map(
             ([tag, revision]) =>
                 new RevisionTag(
@@ -249,100 +244,107 @@ export class IstioMesh extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [istiods.get(revision)!] },
                 ),
         );
-        const istiod = istiods.get(config.revision) ?? allIstiods[0];
         // Ready pods are not an answering webhook: what istiod admits (Istio resources,
         // injected pods) waits until the API server reaches and trusts every istiod.
         const admitting = admissionReady(allIstiods, config.namespace, cluster);
+        return {
+            base,
+            gatewayApiCrds,
+            istiod: istiods.get(config.revision) ?? allIstiods[0],
+            admitting,
+            dataPlaneDeps: [...allIstiods, ...tags, admitting],
+        };
+    }
 
-        // Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
-        const dataPlaneDeps: pulumi.Input<pulumi.Resource>[] = [...allIstiods, ...tags, admitting];
-        if (config.cni.enabled) {
+    /**
+     * The node agents (CNI, ztunnel), added to `dataPlaneDeps`, and the gateways.
+     * Everything that runs proxies waits for istiod (the injector) and, when on, for CNI.
+     */
+    private dataPlane(
+        name: string,
+        plan: PlanEntry[],
+        namespace: ControlPlaneNamespace,
+        dataPlaneDeps: pulumi.Input<pulumi.Resource>[],
+    ): IstioGateway[] {
+        for (const entry of planEntries(plan, "cni")) {
             // The CNI node agent needs nothing of the control plane to start, so it rolls
             // out while base and istiod do; what runs proxies waits for both.
-            const cni = new IstioCni(`${name}-cni`, { config }, { parent: this });
-            dataPlaneDeps.push(cni);
-            record("cni", "cni", config.cni.namespace, cni.workload);
+            dataPlaneDeps.push(new IstioCni(`${name}-cni`, entry, { parent: this }));
         }
-        if (config.profile === "ambient") {
+        for (const entry of planEntries(plan, "ztunnel")) {
             const ztunnel = new Ztunnel(
                 `${name}-ztunnel`,
-                { config, namespace: namespace.name },
+                { ...entry, namespace: namespace.name },
                 { parent: this, dependsOn: dataPlaneDeps },
             );
             dataPlaneDeps.push(ztunnel);
-            record("ztunnel", "ztunnel", config.namespace, ztunnel.workload);
         }
-
-        const gateways = config.gateways.map((gateway) => {
-            const component = new IstioGateway(
-                `${name}-${gateway.name}`,
-                { config, gateway },
-                { parent: this, dependsOn: dataPlaneDeps },
-            );
-            record(gateway.name, "gateway", gateway.namespace, component.workload);
-            return { gateway, component };
-        });
-        this.gateways = pulumi.output(
-            gateways.map(({ gateway, component }) =>
-                pulumi.all([component.ports, component.addresses]).apply(([ports, addresses]) => ({
-                    name: gateway.name,
-                    kind: gateway.kind,
-                    namespace: gateway.namespace,
-                    serviceType: gateway.serviceType,
-                    ports,
-                    addresses,
-                })),
-            ),
+        return planEntries(plan, "gateway").map(
+            (entry) =>
+                new IstioGateway(`${name}-${entry.gateway.name}`, entry, { parent: this, dependsOn: dataPlaneDeps }),
         );
+    }
 
-        if (config.addons.enabled.length > 0) {
-            const exposedBy = gateways.find((g) => g.gateway.name === config.addons.exposure.gateway);
-            const addons = new ObservabilityAddons(
-                `${name}-addons`,
-                {
-                    addons: config.addons.enabled,
-                    source: config.addonSource,
-                    namespace: namespace.name,
-                    exposure: config.addons.exposure,
-                    gatewaySelector: exposedBy?.component.selectorLabel,
-                    gatewayNamespace: exposedBy?.gateway.namespace,
-                    exposureDependsOn: [istiod, admitting, ...(exposedBy ? [exposedBy.component] : [])],
-                    access: config.addons.access,
-                    grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? args.grafanaAdminPassword : undefined,
-                },
-                // The addons are plain workloads in the control plane namespace: they roll out
-                // while the control plane does; only their exposure waits for it.
-                { parent: this, dependsOn: [namespace] },
-            );
-            this.addonUrls = addons.urls;
-            for (const addon of config.addons.enabled) {
-                record(addon, "addon manifest", config.namespace, {
-                    kind: "Deployment",
-                    name: ADDON_UI[addon].deployment,
-                });
-            }
-        } else {
-            this.addonUrls = pulumi.output<Record<string, string>>({});
-        }
+    /** The addons of the plan, exposed through their gateway when one is named; their URLs by addon. */
+    private addons(
+        name: string,
+        config: StackConfig,
+        plan: PlanEntry[],
+        namespace: ControlPlaneNamespace,
+        control: ControlPlane,
+        gateways: IstioGateway[],
+        grafanaAdminPassword: pulumi.Input<string> | undefined,
+    ): pulumi.Output<Record<string, string>> {
+        const addons = planEntries(plan, "addon manifest").map((e) => e.addon);
+        if (addons.length === 0) return pulumi.output<Record<string, string>>({});
+        const exposedBy = gateways.find((g) => g.gateway.name === config.addons.exposure.gateway);
+        const component = new ObservabilityAddons(
+            `${name}-addons`,
+            {
+                addons,
+                source: config.addonSource,
+                namespace: namespace.name,
+                exposure: config.addons.exposure,
+                gatewaySelector: exposedBy?.selectorLabel,
+                gatewayNamespace: exposedBy?.gateway.namespace,
+                exposureDependsOn: [control.istiod, control.admitting, ...(exposedBy ? [exposedBy] : [])],
+                access: config.addons.access,
+                grafanaAdminPassword: config.addons.grafanaAdminFromSecret ? grafanaAdminPassword : undefined,
+            },
+            // The addons are plain workloads in the control plane namespace: they roll out
+            // while the control plane does; only their exposure waits for it.
+            { parent: this, dependsOn: [namespace] },
+        );
+        return component.urls;
+    }
 
+    /** The mesh-wide mTLS policy, its exceptions and external services, when any is set. */
+    private meshPolicy(name: string, config: StackConfig, namespace: ControlPlaneNamespace, control: ControlPlane) {
         const mtls = config.mesh.mtls;
-        if (mtls.mode !== undefined || mtls.exceptions.length > 0 || mtls.externalServices.length > 0) {
-            new MeshMtlsPolicy(
-                `${name}-mtls`,
-                {
-                    rootNamespace: namespace.name,
-                    mode: mtls.mode,
-                    exceptions: mtls.exceptions,
-                    externalServices: mtls.externalServices,
-                },
-                // Istio resources wait for istiod: its validating webhook fails closed, so
-                // they are accepted only once it answers, and then only if valid.
-                { parent: this, dependsOn: [istiod, admitting] },
-            );
-        }
+        if (mtls.mode === undefined && mtls.exceptions.length === 0 && mtls.externalServices.length === 0) return;
+        new MeshMtlsPolicy(
+            `${name}-mtls`,
+            {
+                rootNamespace: namespace.name,
+                mode: mtls.mode,
+                exceptions: mtls.exceptions,
+                externalServices: mtls.externalServices,
+            },
+            // Istio resources wait for istiod: its validating webhook fails closed, so
+            // they are accepted only once it answers, and then only if valid.
+            { parent: this, dependsOn: [control.istiod, control.admitting] },
+        );
+    }
 
-        this.injectionNamespaces = config.injectionNamespaces.map((n) => n.name);
-        this.namespaceRevisions = config.injectionNamespaces;
+    /** The workloads' side: injection labels and sidecar migrations, ambient namespaces, listed restarts. */
+    private workloads(
+        name: string,
+        config: StackConfig,
+        control: ControlPlane,
+        gateways: IstioGateway[],
+        cluster: KubeconfigSource,
+    ): void {
+        const dataPlaneDeps = control.dataPlaneDeps;
         if (config.injectionNamespaces.length > 0) {
             const labels = new NamespaceInjectionLabel(
                 `${name}-injection`,
@@ -366,38 +368,52 @@ export class IstioMesh extends pulumi.ComponentResource {
         }
         if (config.ambientNamespaces.length > 0) {
             // Waypoints are Gateways: they need the CRDs, and istiod (and ztunnel) to act on them.
+            const crds = control.gatewayApiCrds ? [control.gatewayApiCrds] : [];
             new AmbientDataPlane(
                 `${name}-ambient`,
                 { namespaces: config.ambientNamespaces, waypoints: config.waypoints },
-                { parent: this, dependsOn: [...dataPlaneDeps, ...(gatewayApiCrds ? [gatewayApiCrds] : [])] },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...crds] },
             );
         }
         if (config.sidecarRollout.length > 0) {
             new SidecarRollout(
                 `${name}-sidecars`,
                 { workloads: config.sidecarRollout, proxyVersion: `${this.version}/${this.revision}` },
-                { parent: this, dependsOn: [...dataPlaneDeps, ...gateways.map((g) => g.component)] },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...gateways] },
             );
         }
-
-        this.components = components;
-        this.crds = base.crds;
-        this.registerOutputs({
-            version: this.version,
-            profile: this.profile,
-            revision: this.revision,
-            namespace: this.namespace,
-            namespaceOwned: this.namespaceOwned,
-            stackId: this.stackId,
-            components: this.components,
-            crds: this.crds,
-            gateways: this.gateways,
-            addonUrls: this.addonUrls,
-            injectionNamespaces: this.injectionNamespaces,
-            revisions: this.revisions,
-            revisionTags: this.revisionTags,
-            namespaceRevisions: this.namespaceRevisions,
-            istiodResources: this.istiodResources,
-        });
     }
+}
+
+/**
+ * One istiod per revision, each under the resource name it was first deployed
+ * under: a stack that grows from one revision to several must not reinstall the first.
+ */
+function istiodResourceNames(name: string, config: StackConfig, deployed: DeployedMesh): Record<string, string> {
+    const firstInstall = Object.keys(deployed.istiodResources).length === 0 && deployed.legacyRevision === undefined;
+    return Object.fromEntries(
+        config.revisions.map((revision, i) => [
+            revision.name,
+            deployed.istiodResources[revision.name] ??
+                (deployed.legacyRevision === revision.name || (firstInstall && i === 0)
+                    ? `${name}-istiod`
+                    : `${name}-istiod-${revision.name || "default"}`),
+        ]),
+    );
+}
+
+/** The `gateways` output: each gateway's settings with the ports and addresses the cluster gave its Service. */
+function gatewayStatuses(gateways: IstioGateway[]): pulumi.Output<GatewayStatus[]> {
+    return pulumi.output(
+        gateways.map(({ gateway, ports, addresses }) =>
+            pulumi.all([ports, addresses]).apply(([p, a]) => ({
+                name: gateway.name,
+                kind: gateway.kind,
+                namespace: gateway.namespace,
+                serviceType: gateway.serviceType,
+                ports: p,
+                addresses: a,
+            })),
+        ),
+    );
 }

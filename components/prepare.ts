@@ -5,4 +5,5 @@
 // (`istio-mesh`, components/index.ts) re-exports all of it.
 export * from "./config";
 export * from "./charts/releases";
+export * from "./charts/plan";
 export * from "./config/version";

@@ -14,15 +14,8 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, projectConfigKeys, resolveReleaseData, StackConfig } from "../components/prepare";
-import {
-    baseValues,
-    chartLocation,
-    cniValues,
-    gatewayValues,
-    IstioChart,
-    istiodValues,
-    Values,
-} from "../components/charts/values";
+import { ChartEntry, installPlan, planEntries } from "../components/charts/plan";
+import { chartAt } from "../components/charts/values";
 import {
     benchCluster,
     cpuByProcess,
@@ -56,20 +49,20 @@ async function localConfig(version: string): Promise<StackConfig> {
     return (await resolveReleaseData(parsed, { baseDir: projectDir })).config;
 }
 
-/** The Helm path of the runbook with this stack's charts and values: one `helm install --wait` after another. */
+/** The Helm path of the runbook with this stack's install plan: one `helm install --wait` after another. */
 function helmInstallChain(c: StackConfig): void {
     const valuesDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-values-"));
-    const install = (release: string, chart: IstioChart, namespace: string, values: Values) => {
-        const file = path.join(valuesDir, `${release}.json`);
-        fs.writeFileSync(file, JSON.stringify(values));
+    const install = (entry: ChartEntry) => {
+        const file = path.join(valuesDir, `${entry.release}.json`);
+        fs.writeFileSync(file, JSON.stringify(entry.values));
         sh(
             "helm",
             [
                 "install",
-                release,
-                chartLocation(chart, c).chart,
+                entry.release,
+                chartAt(entry.chart, entry.source, entry.version).chart,
                 "-n",
-                namespace,
+                entry.namespace,
                 "--create-namespace",
                 "-f",
                 file,
@@ -80,23 +73,23 @@ function helmInstallChain(c: StackConfig): void {
             { quiet: true },
         );
     };
-    install("istio-base", "base", c.namespace, baseValues(c));
-    install("istiod", "istiod", c.namespace, istiodValues(c));
-    install("istio-cni", "cni", c.cni.namespace, cniValues(c));
-    for (const g of c.gateways) install(g.name, "gateway", g.namespace, gatewayValues(c, g));
-    for (const addon of c.addons.enabled) kubectl("apply", "-f", path.join(c.addonSource, `${addon}.yaml`));
-    for (const addon of c.addons.enabled)
-        kubectl("rollout", "status", `deployment/${addon}`, "-n", c.namespace, "--timeout=5m");
+    const plan = installPlan(c);
+    for (const entry of plan) if (entry.chart !== "addon manifest") install(entry);
+    const addons = planEntries(plan, "addon manifest");
+    for (const a of addons) kubectl("apply", "-f", path.join(a.source, a.file));
+    for (const a of addons)
+        kubectl("rollout", "status", `deployment/${a.workload.name}`, "-n", a.namespace, "--timeout=5m");
 }
 
 function helmUninstall(c: StackConfig): void {
-    for (const g of c.gateways) sh("helm", ["uninstall", g.name, "-n", g.namespace, "--wait"], { quiet: true });
-    sh("helm", ["uninstall", "istio-cni", "-n", c.cni.namespace, "--wait"], { quiet: true });
-    sh("helm", ["uninstall", "istiod", "-n", c.namespace, "--wait"], { quiet: true });
-    sh("helm", ["uninstall", "istio-base", "-n", c.namespace, "--wait"], { quiet: true });
+    const plan = installPlan(c);
+    for (const entry of [...plan].reverse()) {
+        if (entry.chart === "addon manifest") continue;
+        sh("helm", ["uninstall", entry.release, "-n", entry.namespace, "--wait"], { quiet: true });
+    }
     // The addon manifests hold cluster-scoped objects too (prometheus' ClusterRole).
-    for (const addon of c.addons.enabled)
-        kubectl("delete", "--ignore-not-found", "-f", path.join(c.addonSource, `${addon}.yaml`));
+    for (const a of planEntries(plan, "addon manifest"))
+        kubectl("delete", "--ignore-not-found", "-f", path.join(a.source, a.file));
     kubectl("delete", "namespace", c.namespace, "--wait=true");
     purgeCrds();
 }

@@ -6,10 +6,10 @@ import * as os from "os";
 import * as path from "path";
 import type { KubeObject, WorkloadObject } from "../components/cluster/kube";
 import { kubeconfigSetting } from "../components/cluster/kubeconfig";
-import type { ComponentVersion } from "../components/status/installation";
+import type { MeshOutputValues } from "../components/status/outputs";
 import type { PodObject } from "../components/cluster/pods";
 import { dataPlaneLine, SyncStatus, SynczResult } from "./dataplane-status";
-import { revisionReport, RevisionReportInput } from "../components/status/revisionReport";
+import { revisionReport } from "../components/status/revisionReport";
 import {
     assessInstallation,
     CrdObject,
@@ -144,14 +144,8 @@ function istiodSyncz(deployment: WorkloadObject): SynczResult[] {
 function main(): number {
     const outputs = JSON.parse(
         execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8" }),
-    ) as {
-        version?: string;
-        components?: ComponentVersion[];
-        crds?: string[];
-        revisions?: RevisionReportInput["revisions"];
-        revisionTags?: RevisionReportInput["tags"];
-        namespaceRevisions?: RevisionReportInput["namespaces"];
-    };
+        // Outputs of stacks deployed by older versions may lack any of them.
+    ) as Partial<MeshOutputValues>;
     if (!outputs.components) {
         console.error(`stack ${stack} has no installation (no 'components' output): run pulumi up first`);
         return 2;

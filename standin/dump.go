@@ -4,11 +4,9 @@ package main
 // (envoy.admin.v3 types), so that the same tools read it as a real proxy's
 // dump: `istioctl proxy-config cluster|listener|route|secret --file <dump>`.
 // Secrets never carry a private key: Envoy's own dump shows "[redacted]", and
-// so does this one. ztunnel's dump lists its workloads, services and policies
-// as ztunnel's admin dump does (names as in ztunnel's /config_dump).
+// so does this one. ztunnel's dump is ztunnel's own (ztunnel_dump.go).
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,7 +24,6 @@ import (
 	_ "istio.io/istio/pkg/config/xds" // registers the Envoy filter types that listeners carry, for JSON
 	"istio.io/istio/pkg/model"
 	"istio.io/istio/pkg/security"
-	"istio.io/istio/pkg/workloadapi"
 )
 
 const redacted = "[redacted]"
@@ -120,45 +117,6 @@ func envoyConfigDump(node *core.Node, r *received, workload, root *security.Secr
 		return nil, fmt.Errorf("config dump to JSON: %v", err)
 	}
 	return b, nil
-}
-
-// ztunnelConfigDump lists what a ztunnel received: workloads and services (the
-// two kinds of Address) and authorization policies.
-func ztunnelConfigDump(r *received) ([]byte, error) {
-	toJSON := func(m proto.Message) (json.RawMessage, error) {
-		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-		return json.RawMessage(b), err
-	}
-	out := struct {
-		Workloads []json.RawMessage `json:"workloads"`
-		Services  []json.RawMessage `json:"services"`
-		Policies  []json.RawMessage `json:"policies"`
-	}{Workloads: []json.RawMessage{}, Services: []json.RawMessage{}, Policies: []json.RawMessage{}}
-	for _, a := range r.snapshot(v3.AddressType) {
-		addr := a.Message.(*workloadapi.Address)
-		if w := addr.GetWorkload(); w != nil {
-			j, err := toJSON(w)
-			if err != nil {
-				return nil, err
-			}
-			out.Workloads = append(out.Workloads, j)
-		}
-		if s := addr.GetService(); s != nil {
-			j, err := toJSON(s)
-			if err != nil {
-				return nil, err
-			}
-			out.Services = append(out.Services, j)
-		}
-	}
-	for _, p := range r.snapshot(v3.WorkloadAuthorizationType) {
-		j, err := toJSON(p.Message)
-		if err != nil {
-			return nil, err
-		}
-		out.Policies = append(out.Policies, j)
-	}
-	return json.MarshalIndent(out, "", "  ")
 }
 
 func configDump(t model.NodeType, node *core.Node, r *received, workload, root *security.SecretItem) ([]byte, error) {

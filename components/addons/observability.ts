@@ -4,39 +4,10 @@ import * as path from "path";
 import { Addon, AddonAccess, AddonExposure, isRemoteSource } from "../config";
 import { addonHardening, GRAFANA_ADMIN_SECRET_KEYS } from "./hardening";
 import { ownDeclaredFields, scopedChildTransforms, skipServiceSettleWait } from "../charts/transforms";
+import { ADDON_UI } from "../charts/addonManifests";
 
-/** How each addon's manifest runs and serves its UI: Deployment, Service name, port and pod selector. */
-export const ADDON_UI: Record<
-    Addon,
-    { deployment: string; service: string; port: number; targetPort: number; selector: Record<string, string> }
-> = {
-    prometheus: {
-        deployment: "prometheus",
-        service: "prometheus",
-        port: 9090,
-        targetPort: 9090,
-        selector: {
-            "app.kubernetes.io/component": "server",
-            "app.kubernetes.io/name": "prometheus",
-            "app.kubernetes.io/instance": "prometheus",
-        },
-    },
-    grafana: {
-        deployment: "grafana",
-        service: "grafana",
-        port: 3000,
-        targetPort: 3000,
-        selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana" },
-    },
-    kiali: {
-        deployment: "kiali",
-        service: "kiali",
-        port: 20001,
-        targetPort: 20001,
-        selector: { "app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali" },
-    },
-    jaeger: { deployment: "jaeger", service: "tracing", port: 80, targetPort: 16686, selector: { app: "jaeger" } },
-};
+// Declared beside the other release data (the plan reads it); still exported from here.
+export { ADDON_UI };
 
 /** The container ports of each addon's UI and API, and (Jaeger) those its collector takes spans on. */
 export const ADDON_PORTS: Record<Addon, { api: number[]; ingest: number[] }> = {

@@ -29,6 +29,7 @@ import {
     StackConfig,
 } from "../config";
 import { parseVersion } from "../config/version";
+import { installPlan, planEntries } from "./plan";
 
 /** The environment variable naming a local mirror of the official locations. */
 export const MIRROR_ENV = "ISTIO_MESH_RELEASE_MIRROR";
@@ -62,13 +63,16 @@ export interface ReleaseDataKind {
 /** An HTTP GET that resolves to the body of a 200 answer and throws, naming the URL, otherwise. */
 export type Fetcher = (url: string) => Promise<Buffer>;
 
-/** The charts a stack installs, by chart name (the same rule the config parser checks local sources with). */
+/** The charts a stack installs at its own Istio version, by chart name: those of its install plan. */
 export function chartsOf(config: StackConfig): string[] {
-    const charts = ["base", "istiod"];
-    if (config.gateways.length > 0) charts.push("gateway");
-    if (config.cni.enabled) charts.push("cni");
-    if (config.profile === "ambient") charts.push("ztunnel");
-    return charts;
+    const version = config.version.text;
+    return [
+        ...new Set(
+            installPlan(config)
+                .filter((e) => e.chart !== "addon manifest" && e.version === version)
+                .map((e) => e.chart),
+        ),
+    ];
 }
 
 /** A Helm repository's index: each chart's versions and where their archives are. */
@@ -110,7 +114,8 @@ const addonData: ReleaseDataKind = {
     noun: "addon manifest",
     official: DEFAULT_ADDON_SOURCE,
     mirrorPath: (config) => path.join("istio", config.version.text, "addons"),
-    files: (config) => config.addons.enabled.map((addon) => ({ name: `${addon}.yaml`, label: `addon ${addon}` })),
+    files: (config) =>
+        planEntries(installPlan(config), "addon manifest").map((e) => ({ name: e.file, label: `addon ${e.addon}` })),
     async download(source, name, get) {
         const text = await get(`${source.replace(/\/$/, "")}/${name}`);
         if (text.length === 0) throw new Error(`${source}/${name} is empty`);
@@ -292,6 +297,8 @@ async function resolveFiles(
                 version: parsed,
                 chartSource: source,
                 chartSources: {},
+                // Its own revisions only: the plan finds their chart source in chartSource.
+                revisions: config.revisions.filter((r) => r.version.text === version),
                 profile: "minimal",
                 gateways: [],
                 cni: { ...config.cni, enabled: false },

@@ -3,11 +3,11 @@
 // tests is what is deployed.
 import * as path from "path";
 import { GatewayConfig, isRemoteSource, Profile, RevisionConfig, StackConfig } from "../config";
+import type { IstioChart } from "../config/installedCharts";
+
+export type { IstioChart } from "../config/installedCharts";
 
 export type Values = Record<string, unknown>;
-
-/** The charts this stack installs, by their names in the Istio Helm repository. */
-export type IstioChart = "base" | "istiod" | "cni" | "gateway" | "ztunnel";
 
 /** The `profile` value the Istio charts understand; default and minimal have none. */
 export function chartProfile(profile: Profile): string | undefined {
@@ -25,15 +25,21 @@ export interface ChartLocation {
 }
 
 export function chartLocation(chart: IstioChart, config: Pick<StackConfig, "chartSource" | "version">): ChartLocation {
-    const source = config.chartSource;
-    const version = config.version.text;
+    return chartAt(chart, config.chartSource, config.version.text);
+}
+
+/** Where `chart` at `version` comes from, when `source` (a chartSource) holds it. */
+export function chartAt(chart: IstioChart, source: string, version: string): ChartLocation {
     if (source.startsWith("oci://")) return { chart: `${source.replace(/\/$/, "")}/${chart}`, version };
     if (isRemoteSource(source)) return { chart, version, repo: source };
     return { chart: path.join(source, `${chart}-${version}.tgz`) };
 }
 
+/** The settings every chart's values read. */
+export type ChartValueSettings = Pick<StackConfig, "profile" | "revision" | "namespace">;
+
 /** Values every chart shares: profile, revision, control plane namespace. */
-function commonValues(config: StackConfig, revision = config.revision): Values {
+function commonValues(config: ChartValueSettings, revision = config.revision): Values {
     const profile = chartProfile(config.profile);
     return {
         ...(profile ? { profile } : {}),
@@ -42,7 +48,7 @@ function commonValues(config: StackConfig, revision = config.revision): Values {
     };
 }
 
-export function baseValues(config: StackConfig): Values {
+export function baseValues(config: ChartValueSettings & Pick<StackConfig, "revisionTags">): Values {
     return {
         ...commonValues(config),
         // The default-revision validator in the base chart is patched by istiod just
@@ -62,7 +68,10 @@ export function baseValues(config: StackConfig): Values {
 export const VALIDATION_FAILURE_POLICY = "Fail";
 
 /** The values of one control plane: the stack's settings, then istiodValues, then the revision's own values. */
-export function istiodValues(config: StackConfig, revision: RevisionConfig = config.revisions[0]): Values {
+export function istiodValues(
+    config: ChartValueSettings & Pick<StackConfig, "mesh" | "cni" | "istiodValues" | "revisions">,
+    revision: RevisionConfig = config.revisions[0],
+): Values {
     const mesh = config.mesh;
     const merged = deepMerge(
         {
@@ -92,11 +101,11 @@ export function istiodValues(config: StackConfig, revision: RevisionConfig = con
     return deepMerge(merged, revision.istiodValues);
 }
 
-export function cniValues(config: StackConfig): Values {
+export function cniValues(config: ChartValueSettings): Values {
     return commonValues(config);
 }
 
-export function ztunnelValues(config: StackConfig): Values {
+export function ztunnelValues(config: ChartValueSettings): Values {
     return { ...commonValues(config) };
 }
 
@@ -105,7 +114,7 @@ export function gatewaySelectorLabel(gateway: Pick<GatewayConfig, "name">): stri
     return gateway.name.replace(/^istio-/, "");
 }
 
-export function gatewayValues(config: StackConfig, gateway: GatewayConfig): Values {
+export function gatewayValues(config: ChartValueSettings, gateway: GatewayConfig): Values {
     const service: Values = { type: gateway.serviceType };
     if (gateway.ports.length > 0) {
         service.ports = gateway.ports.map((p) => ({

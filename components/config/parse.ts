@@ -23,6 +23,7 @@ import { readCni, readMesh } from "./mesh";
 import { stackObjectNamed } from "./ownedNames";
 import { profileDefaults } from "./profiles";
 import { childKey, field, isPlainObject, Reader, UniqueValues } from "./reader";
+import { installedCharts } from "./installedCharts";
 import { checkLocalFiles, DEFAULT_ADDON_SOURCE, DEFAULT_CHART_SOURCE, readSource } from "./sources";
 import { StackConfig } from "./types";
 
@@ -120,20 +121,20 @@ export function parseStackConfig(raw: Record<string, unknown>, baseDir: string):
     /** Istio version -> where its charts are: the stack's version and each revision's. */
     const chartSources: Record<string, string> = {};
     if (version !== undefined) {
-        const charts = ["base"];
-        if (r.valid("profile", "gateways", "cni")) {
-            if (gateways.gateways.length > 0) charts.push("gateway");
-            if (cni.enabled) charts.push("cni");
-            if (control.profile === "ambient") charts.push("ztunnel");
-        }
+        // Judged only against settings given right: base (and istiod) otherwise.
+        const charts = installedCharts(
+            r.valid("profile", "gateways", "cni")
+                ? { profile: control.profile, cni, gateways: gateways.gateways }
+                : { profile: "minimal", cni: { enabled: false }, gateways: [] },
+        );
         const rule = "a local chart source holds <chart>-<version>.tgz for every chart the stack installs";
         const istiodVersions = new Set(revs.revisions.map((rev) => rev.version.text));
         checkLocalFiles(
             r,
             chartSource,
-            [charts[0], ...(istiodVersions.has(version) ? ["istiod"] : []), ...charts.slice(1)].map(
-                (chart) => `${chart}-${version}.tgz`,
-            ),
+            charts
+                .filter((chart) => chart !== "istiod" || istiodVersions.has(version))
+                .map((chart) => `${chart}-${version}.tgz`),
             rule,
         );
         chartSources[version] = chartSource.location;

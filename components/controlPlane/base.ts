@@ -1,14 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { childNames, istioChart } from "../charts/chart";
-import { StackConfig } from "../config";
+import { childNames, IstioChartRelease, IstioChartReleaseArgs } from "../charts/chart";
 import { retainCrds } from "../charts/transforms";
-import { baseValues } from "../charts/values";
 
-export interface IstioBaseArgs {
-    config: StackConfig;
-    /** The control plane namespace (the release namespace). */
-    namespace: pulumi.Input<string>;
+export interface IstioBaseArgs extends IstioChartReleaseArgs {
+    /** Keep Istio's CRDs (and so every Istio resource of the cluster) when the stack is destroyed. */
+    retainCrdsOnDestroy: boolean;
 }
 
 /**
@@ -16,25 +13,13 @@ export interface IstioBaseArgs {
  * (not `crds/`), so an upgrade of the stack upgrades them. They are kept on
  * destroy unless `retainCrdsOnDestroy` is false, and taken over again on re-install.
  */
-export class IstioBase extends pulumi.ComponentResource {
-    public readonly chart: k8s.helm.v4.Chart;
+export class IstioBase extends IstioChartRelease {
     /** Names of the CRDs this chart installs. */
     public readonly crds: pulumi.Output<string[]>;
 
     constructor(name: string, args: IstioBaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioBase", name, {}, opts);
-        this.chart = istioChart(
-            `${name}-chart`,
-            {
-                chart: "base",
-                source: args.config,
-                releaseName: "istio-base",
-                namespace: args.namespace,
-                values: baseValues(args.config),
-                transforms: [retainCrds(args.config.retainCrdsOnDestroy)],
-            },
-            { parent: this },
-        );
+        const transforms = [...(args.transforms ?? []), retainCrds(args.retainCrdsOnDestroy)];
+        super(name, { ...args, transforms }, opts, "istio-mesh:index:IstioBase");
         this.crds = childNames(this.chart, k8s.apiextensions.v1.CustomResourceDefinition.isInstance);
         this.registerOutputs({ crds: this.crds });
     }

@@ -4,6 +4,7 @@ import { awaitIstioValidation, clusterProbeDeps } from "./admission";
 import { childNames, istioChart } from "../charts/chart";
 import { RevisionConfig } from "../config";
 import { KubeClient, KubeconfigSource } from "../cluster/kube";
+import { istiodDeploymentName } from "../charts/plan";
 import { Values } from "../charts/values";
 import type { StatusWorkload } from "../status/installation";
 
@@ -18,10 +19,7 @@ export interface IstiodArgs {
     values: Values;
 }
 
-/** The name the istiod chart gives a revision's Deployment and Service. */
-export function istiodDeploymentName(revision: string): string {
-    return revision ? `istiod-${revision}` : "istiod";
-}
+export { istiodDeploymentName };
 
 /** Chart `istiod` for one revision: a control plane with its own Deployment, Service and injector webhook. */
 export class Istiod extends pulumi.ComponentResource {
@@ -44,8 +42,9 @@ export class Istiod extends pulumi.ComponentResource {
             `${name}-chart`,
             {
                 chart: "istiod",
-                source: { chartSource: args.chartSource, version: args.revision.version },
-                releaseName: this.deploymentName,
+                source: args.chartSource,
+                version: this.version,
+                release: this.deploymentName,
                 namespace: args.namespace,
                 values: args.values,
             },

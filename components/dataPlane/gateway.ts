@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioChart } from "../charts/chart";
-import { GatewayConfig, StackConfig } from "../config";
+import { IstioChartRelease, IstioChartReleaseArgs } from "../charts/chart";
+import { GatewayConfig } from "../config";
 import { SERVICE_TYPE } from "../charts/transforms";
-import { gatewaySelectorLabel, gatewayValues } from "../charts/values";
-import type { StatusWorkload } from "../status/installation";
+import { gatewaySelectorLabel } from "../charts/values";
+import type { GatewayPortStatus } from "../status/outputs";
 
-export interface IstioGatewayArgs {
-    config: StackConfig;
+export interface IstioGatewayArgs extends IstioChartReleaseArgs {
+    /** The gateway's settings: its `istio` label, Service type and load balancer timeout come from them. */
     gateway: GatewayConfig;
 }
 
@@ -39,49 +39,38 @@ export function loadBalancerTimeout(seconds: number): pulumi.ResourceTransform {
             : undefined;
 }
 
-export interface GatewayPortStatus {
-    name: string;
-    port: number;
-    nodePort?: number;
-}
+export type { GatewayPortStatus } from "../status/outputs";
 
 /**
  * Chart `gateway`: one ingress or egress gateway. Its pods get their proxy from
  * istiod's injector (`image: auto`), so the Mesh creates it only after istiod is
  * ready; before that, pods would keep the placeholder image and never start.
  */
-export class IstioGateway extends pulumi.ComponentResource {
-    public readonly chart: k8s.helm.v4.Chart;
+export class IstioGateway extends IstioChartRelease {
+    /** The gateway's settings. */
+    public readonly gateway: GatewayConfig;
     /** The `istio` label of the gateway's pods, which Istio Gateway resources select. */
     public readonly selectorLabel: string;
     public readonly serviceType: string;
-    /** The gateway's Deployment (the chart names it after the release), which `npm run status` checks. */
-    public readonly workload: StatusWorkload;
     /** The Service's ports as the cluster assigned them (node ports included). */
     public readonly ports: pulumi.Output<GatewayPortStatus[]>;
     /** LoadBalancer addresses; empty until the cluster's load balancer assigns one. */
     public readonly addresses: pulumi.Output<string[]>;
 
     constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioGateway", name, {}, opts);
-        const { config, gateway } = args;
+        const { gateway } = args;
+        const timeout = loadBalancerTimeout(
+            gateway.loadBalancerTimeoutSeconds ?? DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS,
+        );
+        super(
+            name,
+            { ...args, transforms: [...(args.transforms ?? []), timeout] },
+            opts,
+            "istio-mesh:index:IstioGateway",
+        );
+        this.gateway = gateway;
         this.selectorLabel = gatewaySelectorLabel(gateway);
         this.serviceType = gateway.serviceType;
-        this.workload = { kind: "Deployment", name: gateway.name };
-        this.chart = istioChart(
-            `${name}-chart`,
-            {
-                chart: "gateway",
-                source: config,
-                releaseName: gateway.name,
-                namespace: gateway.namespace,
-                values: gatewayValues(config, gateway),
-                transforms: [
-                    loadBalancerTimeout(gateway.loadBalancerTimeoutSeconds ?? DEFAULT_LOAD_BALANCER_TIMEOUT_SECONDS),
-                ],
-            },
-            { parent: this },
-        );
         const service = this.chart.resources.apply(
             (rs) => (rs as unknown[]).find(k8s.core.v1.Service.isInstance) as k8s.core.v1.Service | undefined,
         );

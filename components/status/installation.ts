@@ -1,12 +1,10 @@
 // Compares what the stack says it installed with what the cluster runs, like
 // `istioctl verify-install`. Pure: the status command feeds it kubectl output.
 import type { WorkloadObject } from "../cluster/kube";
+import type { Workload } from "../charts/plan";
 
-/** The workload whose readiness tells whether a component is up; each component declares its own. */
-export interface StatusWorkload {
-    kind: "Deployment" | "DaemonSet";
-    name: string;
-}
+/** The workload whose readiness tells whether a component is up; the install plan declares each one's. */
+export type StatusWorkload = Workload;
 
 export interface ComponentVersion {
     component: string;

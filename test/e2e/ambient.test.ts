@@ -8,6 +8,7 @@
 // the same preview; destroy keeps the CRDs and the namespaces; newer CRDs of
 // someone else are left alone. Steps run in order and share one stack.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
 import * as path from "path";
 import { DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL } from "../../components/dataPlane/ambientDataPlane";
 import { BUNDLE_VERSION_ANNOTATION } from "../../components/preflight/gatewayApiPlan";
@@ -31,6 +32,7 @@ import {
     stepTimer,
     waitFor,
 } from "./harness";
+import { STANDIN_ANNOTATION, podOf, syncedStandin } from "./proxy";
 
 jest.setTimeout(900_000);
 
@@ -122,6 +124,36 @@ function appContainers(ns: string): Promise<string[][]> {
         if (pods.length !== 2 || pods.some((p) => p.status.phase !== "Running")) return undefined;
         return pods.map((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c) => c.name).sort());
     });
+}
+
+/**
+ * What a ztunnel received, as ztunnel's own config dump shows it (the stand-in
+ * writes that format: standin/ztunnel_dump.go): a waypoint is named by its
+ * destination, `<namespace>/<hostname>` of its Service.
+ */
+interface ZtunnelDump {
+    workloads: {
+        name: string;
+        namespace: string;
+        serviceAccount: string;
+        protocol: string;
+        nativeTunnel?: boolean;
+        workloadIps: string[];
+        waypoint?: { destination: string };
+    }[];
+    services: {
+        name: string;
+        namespace: string;
+        hostname: string;
+        vips: string[];
+        waypoint?: { destination: string };
+    }[];
+}
+
+interface AppPod {
+    metadata: { name: string };
+    spec: { serviceAccountName: string };
+    status: { podIP: string };
 }
 
 async function setConfig(values: Record<string, unknown>): Promise<void> {
@@ -262,6 +294,77 @@ describe("Gateway API CRDs and ambient mode on the local cluster", () => {
             return conditions?.find((c) => c.type === "Programmed" && c.status === "True");
         });
         expect(programmed).toBeDefined();
+    });
+
+    test("2b. what istiod served a ztunnel: the ambient pods over HBONE through ztunnel, their Service bound to the waypoint", async () => {
+        // A Service per namespace: the namespace's waypoint serves Services (istio.io/waypoint-for: service).
+        for (const ns of [SIDECAR_NS, AMBIENT_NS])
+            kubectl("create", "service", "clusterip", APP, "--tcp=9080:9080", "-n", ns);
+        // istiod serves a pod over HBONE once the istio-cni node agent has redirected its
+        // traffic and annotated it so (istiod's setTunnelProtocol). No agent runs on the
+        // local cluster (no containers), so the test annotates the ambient pods as it would.
+        kubectl("annotate", "pods", "-l", `app=${APP}`, "-n", AMBIENT_NS, "ambient.istio.io/redirection=enabled");
+        const pods = (ns: string) =>
+            (kubectlJson("pods", "-n", ns, "-l", `app=${APP}`).items as AppPod[]).sort((a, b) =>
+                a.metadata.name.localeCompare(b.metadata.name),
+            );
+        const waypointVip = `/${kubectlJson("service", "waypoint", "-n", AMBIENT_NS).spec.clusterIP as string}`;
+
+        const ztunnel = podOf("istio-system", "app=ztunnel");
+        kubectl("annotate", "pod", ztunnel, "-n", "istio-system", `${STANDIN_ANNOTATION}=true`, "--overwrite");
+        const standin = await step("2b. ztunnel stand-in", () => syncedStandin("istio-system", ztunnel, 90));
+        const read = () => JSON.parse(fs.readFileSync(standin.dumpFile, "utf8")) as ZtunnelDump;
+        // Each app workload as a row: who it is, where, how it is reached, its waypoint ("none").
+        const workloadsOf = (ns: string) =>
+            read()
+                .workloads.filter((w) => w.namespace === ns && w.name.startsWith(`${APP}-`))
+                .sort((a, b) => a.name.localeCompare(b.name))
+                .map((w) => ({
+                    name: w.name,
+                    namespace: w.namespace,
+                    serviceAccount: w.serviceAccount,
+                    workloadIps: w.workloadIps,
+                    protocol: w.protocol,
+                    nativeTunnel: w.nativeTunnel ?? false,
+                    waypoint: w.waypoint?.destination ?? "none",
+                }));
+        const expectedRow = (ns: string, p: AppPod, nativeTunnel: boolean) => ({
+            name: p.metadata.name,
+            namespace: ns,
+            serviceAccount: p.spec.serviceAccountName,
+            workloadIps: [p.status.podIP],
+            protocol: "HBONE",
+            nativeTunnel,
+            waypoint: "none",
+        });
+        const serviceOf = (ns: string, name: string) =>
+            read().services.find((svc) => svc.namespace === ns && svc.name === name);
+
+        // The dump is rewritten on every push (the annotation, the new Services arrive as
+        // updates): the assertions are retried until they hold, and a timeout reports the
+        // last failed one.
+        await step("2b. ztunnel's workloads and services", () =>
+            waitFor("the ztunnel stand-in's workloads and services", 60, () => {
+                // The ambient pods: ztunnel carries their traffic over HBONE (not their own
+                // tunnel), with the pod's namespace, account and address; their own waypoint
+                // is none (this waypoint serves Services).
+                expect(workloadsOf(AMBIENT_NS)).toEqual(pods(AMBIENT_NS).map((p) => expectedRow(AMBIENT_NS, p, false)));
+                // The sidecar namespace's pods take HBONE in their own sidecar (native tunnel:
+                // the injector labels them networking.istio.io/tunnel=http) and have no waypoint.
+                expect(workloadsOf(SIDECAR_NS)).toEqual(pods(SIDECAR_NS).map((p) => expectedRow(SIDECAR_NS, p, true)));
+                // The ambient Service is bound to the stack's waypoint: the destination names
+                // the waypoint's Service, whose address is the one the cluster gave it.
+                const waypoint = serviceOf(AMBIENT_NS, "waypoint");
+                expect(waypoint?.vips).toContain(waypointVip);
+                expect(serviceOf(AMBIENT_NS, APP)?.waypoint).toEqual({
+                    destination: `${AMBIENT_NS}/${waypoint?.hostname}`,
+                });
+                // The sidecar namespace has no use-waypoint label: its Service has no waypoint.
+                expect(serviceOf(SIDECAR_NS, APP)).toBeDefined();
+                expect(serviceOf(SIDECAR_NS, APP)?.waypoint).toBeUndefined();
+                return true;
+            }),
+        );
     });
 
     test("3. moving a namespace from sidecar to ambient is a config change: the preview shows both labels move", async () => {

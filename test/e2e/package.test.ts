@@ -104,7 +104,7 @@ test("a program outside the repository installs the packed package, compiles aga
             "package/bin/components/index.js",
             "package/bin/components/index.d.ts",
             "package/bin/components/prepare.d.ts",
-            "package/bin/components/mesh.d.ts",
+            "package/bin/components/istioMesh.d.ts",
         ]),
     );
     // The library only: not this repository's program, scripts, tests or TypeScript sources.

@@ -226,7 +226,10 @@ describe("proxy stand-ins on the local cluster", () => {
                 encoding: "utf8",
                 env: cliEnv(),
             });
-            return r.stdout.includes(expected) ? r.stdout : undefined;
+            if (r.stdout.includes(expected)) return r.stdout;
+            // What it printed instead, for the timeout's message.
+            const line = r.stdout.split("\n").find((l) => l.startsWith("data plane default"));
+            throw new Error(`status printed ${JSON.stringify(line ?? `${r.stdout}${r.stderr}`)}`);
         });
         expect(out).toContain(expected);
     });

@@ -6,15 +6,8 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, projectConfigKeys, StackConfig } from "../../components/config";
-import {
-    baseValues,
-    chartLocation,
-    cniValues,
-    gatewayValues,
-    IstioChart,
-    istiodValues,
-    Values,
-} from "../../components/charts/values";
+import { ChartEntry, installPlan, planEntries } from "../../components/charts/plan";
+import { chartAt, IstioChart } from "../../components/charts/values";
 import { testReleaseRoot } from "../support/releases";
 
 const shared = testReleaseRoot();
@@ -31,13 +24,26 @@ function config(version: string, raw: Record<string, unknown> = {}): StackConfig
     return parseStackConfig({ version, chartSource: `${shared}/{version}/charts`, ...raw }, __dirname);
 }
 
-/** `helm template` of one chart with the given values, parsed. */
-function render(chart: IstioChart, c: StackConfig, release: string, namespace: string, values: Values): K8sObject[] {
+/** The install plan's entries of one chart: what the mesh installs, with the values it installs them with. */
+function planned<C extends IstioChart>(c: StackConfig, chart: C): (ChartEntry & { chart: C })[] {
+    return planEntries(installPlan(c), chart);
+}
+
+/** `helm template` of one entry of the install plan (its chart, release, namespace and values), parsed. */
+function render(entry: ChartEntry): K8sObject[] {
     const valuesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-render-")), "values.json");
-    fs.writeFileSync(valuesFile, JSON.stringify(values));
+    fs.writeFileSync(valuesFile, JSON.stringify(entry.values));
     const out = execFileSync(
         "helm",
-        ["template", release, chartLocation(chart, c).chart, "-n", namespace, "-f", valuesFile],
+        [
+            "template",
+            entry.release,
+            chartAt(entry.chart, entry.source, entry.version).chart,
+            "-n",
+            entry.namespace,
+            "-f",
+            valuesFile,
+        ],
         {
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
@@ -66,7 +72,7 @@ const deploymentImages = (docs: K8sObject[], name: string): string[] =>
 describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
     test("base installs every CRD the release ships", () => {
         const c = config(version);
-        const crds = render("base", c, "istio-base", "istio-system", baseValues(c))
+        const crds = render(planned(c, "base")[0])
             .filter((d) => d.kind === "CustomResourceDefinition")
             .map((d) => d.metadata.name)
             .sort();
@@ -76,22 +82,20 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
 
     test("istiod runs docker.io/istio/pilot at the release version", () => {
         const c = config(version);
-        const docs = render("istiod", c, "istiod", "istio-system", istiodValues(c));
+        const docs = render(planned(c, "istiod")[0]);
         expect(deploymentImages(docs, "istiod")).toEqual([`docker.io/istio/pilot:${version}`]);
     });
 
     test("the validator fails closed from the first apply", () => {
         const c = config(version);
-        const webhook = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
-            (d) => d.kind === "ValidatingWebhookConfiguration",
-        );
+        const webhook = render(planned(c, "istiod")[0]).find((d) => d.kind === "ValidatingWebhookConfiguration");
         // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
         expect((webhook as any).webhooks.map((w: { failurePolicy: string }) => w.failurePolicy)).toEqual(["Fail"]);
     });
 
     test("the mesh's root namespace, home of the mesh-wide mTLS policy, is the control plane namespace", () => {
         const c = config(version, { namespace: "mesh-control", mesh: { mtls: { mode: "STRICT" } } });
-        const meshConfig = render("istiod", c, "istiod", c.namespace, istiodValues(c)).find(
+        const meshConfig = render(planned(c, "istiod")[0]).find(
             (d) => d.kind === "ConfigMap" && d.metadata.name === "istio",
         );
         // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
@@ -101,9 +105,9 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
 
     test("a gateway's proxy image is left to istiod's injector", () => {
         const c = config(version, { profile: "demo" });
-        const gw = c.gateways[0];
-        const docs = render("gateway", c, gw.name, gw.namespace, gatewayValues(c, gw));
-        expect(deploymentImages(docs, gw.name)).toEqual(["auto"]);
+        const gw = planned(c, "gateway")[0];
+        const docs = render(gw);
+        expect(deploymentImages(docs, gw.release)).toEqual(["auto"]);
         const template = docs.find((d) => d.kind === "Deployment")?.spec.template;
         expect(template.metadata.labels["sidecar.istio.io/inject"]).toBe("true");
     });
@@ -115,25 +119,25 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
                 { name: "istio-egressgateway", kind: "egress", replicas: 1 },
             ],
         });
-        const [ha, single] = c.gateways;
-        const haDocs = render("gateway", c, ha.name, ha.namespace, gatewayValues(c, ha));
+        const [ha, single] = planned(c, "gateway");
+        const haDocs = render(ha);
         const pdb = haDocs.find((d) => d.kind === "PodDisruptionBudget");
         const podLabels = haDocs.find((d) => d.kind === "Deployment")?.spec.template.metadata.labels;
         expect(pdb?.spec.minAvailable).toBe(1);
         for (const [k, v] of Object.entries(pdb?.spec.selector.matchLabels ?? {})) expect(podLabels[k]).toBe(v);
-        const singleDocs = render("gateway", c, single.name, single.namespace, gatewayValues(c, single));
+        const singleDocs = render(single);
         expect(singleDocs.filter((d) => d.kind === "PodDisruptionBudget")).toEqual([]);
     });
 
     test("CNI is a DaemonSet in kube-system and istiod is told about it", () => {
         const c = config(version, { cni: { enabled: true } });
-        const cni = render("cni", c, "istio-cni", c.cni.namespace, cniValues(c));
+        const cni = render(planned(c, "cni")[0]);
         const daemonSets = cni.filter((d) => d.kind === "DaemonSet");
         expect(daemonSets.map((d) => [d.metadata.name, d.metadata.namespace])).toEqual([
             ["istio-cni-node", "kube-system"],
         ]);
         expect(daemonSets[0].spec.template.spec.containers[0].image).toBe(`docker.io/istio/install-cni:${version}`);
-        const injector = render("istiod", c, "istiod", "istio-system", istiodValues(c)).find(
+        const injector = render(planned(c, "istiod")[0]).find(
             (d) => d.kind === "ConfigMap" && d.metadata.name === "istio-sidecar-injector",
         );
         // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifest
@@ -153,7 +157,7 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
                 },
             ],
         });
-        const docs = render("gateway", c, "istio-ingressgateway", "istio-system", gatewayValues(c, c.gateways[0]));
+        const docs = render(planned(c, "gateway")[0]);
         const service = docs.find((d) => d.kind === "Service");
         expect(service?.metadata.name).toBe("istio-ingressgateway");
         expect(service?.spec.type).toBe("NodePort");
@@ -169,15 +173,12 @@ describe.each(["1.29.6", "1.30.3"])("Istio %s", (version) => {
 
     test("the demo profile yields the demo install's workloads", () => {
         const c = config(version, { profile: "demo" });
-        const workloads = [
-            ...render("istiod", c, "istiod", "istio-system", istiodValues(c)),
-            ...c.gateways.flatMap((g) => render("gateway", c, g.name, g.namespace, gatewayValues(c, g))),
-        ]
+        const workloads = [...render(planned(c, "istiod")[0]), ...planned(c, "gateway").flatMap(render)]
             .filter((d) => d.kind === "Deployment")
             .map((d) => d.metadata.name)
             .sort();
         expect(workloads).toEqual(["istio-egressgateway", "istio-ingressgateway", "istiod"]);
-        const egress = render("gateway", c, "istio-egressgateway", "istio-system", gatewayValues(c, c.gateways[1]));
+        const egress = render(planned(c, "gateway")[1]);
         expect(egress.find((d) => d.kind === "Service")?.spec.type).toBe("ClusterIP");
     });
 });
@@ -193,7 +194,7 @@ describe("the prod example stack", () => {
     );
 
     test("istiod never runs fewer than three replicas", () => {
-        const docs = render("istiod", c, `istiod-${c.revision}`, c.namespace, istiodValues(c));
+        const docs = render(planned(c, "istiod")[0]);
         const hpa = docs.find((d) => d.kind === "HorizontalPodAutoscaler");
         expect(hpa?.spec.minReplicas).toBe(3);
         expect(hpa?.spec.scaleTargetRef.name).toBe(`istiod-${c.revision}`);
