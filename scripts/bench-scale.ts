@@ -8,9 +8,15 @@
 // program's peak memory. Figures go to artifacts/bench-scale.{md,json,svg}.
 // Not a test: nothing here asserts a time.
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
-import { benchCluster, projectDir, pulumiWithPeakMemory, seconds } from "./bench-lib";
+import {
+    benchCluster,
+    createAppNamespaces,
+    projectDir,
+    pulumiWithPeakMemory,
+    seconds,
+    writeBenchStackFile,
+} from "./bench-lib";
 
 const STACK = "bench-scale";
 const FROM = "1.29.6";
@@ -33,58 +39,19 @@ function clusterScript(command: "up" | "down"): void {
     cluster.sh("bash", [path.join(projectDir, "scripts/cluster.sh"), command], { quiet: true });
 }
 
-/** The local stack's settings, with the N namespaces and workloads, as the stack file of the scale stack. */
-function writeStackFile(namespaces: string[], workloads: object[]): void {
-    const local = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    const config = {
-        ...local.config,
-        "kubernetes:kubeconfig": cluster.kubeconfig,
-        "istio-mesh:version": FROM,
-        "istio-mesh:injectionNamespaces": namespaces,
-        "istio-mesh:sidecarRollout": workloads,
-    };
-    fs.writeFileSync(path.join(projectDir, `Pulumi.${STACK}.yaml`), yaml.dump({ config }));
-}
-
-/** N namespaces `scale-<i>`, each with a one-replica Deployment `app`, created before the stack. */
-function createWorkloads(n: number): { namespaces: string[]; workloads: object[] } {
-    const namespaces = Array.from({ length: n }, (_, i) => `scale-${i}`);
-    const docs = namespaces.flatMap((ns) => [
-        { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
-        {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: { name: "app", namespace: ns },
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { app: "app" } },
-                template: {
-                    metadata: { labels: { app: "app" } },
-                    spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] },
-                },
-            },
-        },
-    ]);
-    cluster.sh("kubectl", ["apply", "-f", "-"], {
-        quiet: true,
-        input: JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }),
-    });
-    return {
-        namespaces,
-        workloads: namespaces.map((namespace) => ({ namespace, kind: "Deployment", name: "app" })),
-    };
-}
-
 async function measure(n: number): Promise<ScaleRow> {
     process.env.ISTIO_MESH_CLUSTER_DIR = cluster.clusterDir;
     process.env.ISTIO_MESH_CLUSTER_NODES = String(n);
     clusterScript("down");
     clusterScript("up");
-    const { namespaces, workloads } = createWorkloads(n);
+    const { namespaces, workloads } = createAppNamespaces(cluster, "scale-", n);
     const pulumi = (...args: string[]) => cluster.sh("pulumi", [...args, "--stack", STACK], { quiet: true });
-    writeStackFile(namespaces, workloads);
+    writeBenchStackFile(STACK, {
+        "kubernetes:kubeconfig": cluster.kubeconfig,
+        "istio-mesh:version": FROM,
+        "istio-mesh:injectionNamespaces": namespaces,
+        "istio-mesh:sidecarRollout": workloads,
+    });
     cluster.sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
     try {
         console.error(`bench-scale: N=${n}: up`);
