@@ -65,6 +65,11 @@ export class KubeError extends Error {
 
 /** Items per list request: the rest follows with `continue` (what kubectl asks for too). */
 export const LIST_PAGE_SIZE = 500;
+/** Times a list is read again from its start after its continue token expired. */
+export const LIST_EXPIRED_RETRIES = 2;
+
+/** A continuation answered 410 Gone: the list's snapshot is gone, its pages so far with it. */
+class ContinueExpired extends Error {}
 
 /**
  * Asks for a PartialObjectMetadataList: each item's metadata only (names, labels,
@@ -119,11 +124,39 @@ export class KubeClient {
      * the selectors are the API server's to apply, and the list is read `pageSize`
      * items at a time (limit/continue), so no answer holds a whole big cluster. A
      * missing kind lists nothing.
+     *
+     * A continue token lives as long as the API server keeps the list's snapshot
+     * (etcd compacts it after about five minutes): a list whose token expired (410
+     * Gone) is read again from its first page, so the items are one snapshot, never
+     * two pasted together. A list that expires `LIST_EXPIRED_RETRIES` times in a row
+     * fails, naming the path.
      */
     async list<T extends object>(
         apiPath: string,
         query: Record<string, string> = {},
         options: ListOptions = {},
+    ): Promise<T[]> {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await this.listOnce<T>(apiPath, query, options);
+            } catch (e) {
+                if (!(e instanceof ContinueExpired)) throw e;
+                if (attempt >= LIST_EXPIRED_RETRIES) {
+                    throw new KubeError(
+                        `LIST ${apiPath}: the continue token expired ${attempt + 1} times in a row (410 Gone): ` +
+                            `each page came slower than the API server keeps a list's snapshot`,
+                        410,
+                        [],
+                    );
+                }
+            }
+        }
+    }
+
+    private async listOnce<T extends object>(
+        apiPath: string,
+        query: Record<string, string>,
+        options: ListOptions,
     ): Promise<T[]> {
         const accept = options.metadataOnly ? METADATA_ONLY_ACCEPT : "application/json";
         const items: T[] = [];
@@ -134,7 +167,13 @@ export class KubeClient {
                 limit: String(options.pageSize ?? LIST_PAGE_SIZE),
                 ...(next ? { continue: next } : {}),
             });
-            const page = await this.getAs<{ items?: T[]; metadata?: { continue?: string } }>(`${apiPath}?${q}`, accept);
+            let page: { items?: T[]; metadata?: { continue?: string } } | undefined;
+            try {
+                page = await this.getAs(`${apiPath}?${q}`, accept);
+            } catch (e) {
+                if (next && e instanceof KubeError && e.status === 410) throw new ContinueExpired();
+                throw e;
+            }
             if (!page) return items;
             items.push(...(page.items ?? []));
             next = page.metadata?.continue || undefined;

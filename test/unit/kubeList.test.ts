@@ -8,7 +8,13 @@ import * as http from "http";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { KubeApi, KubeClient, LIST_PAGE_SIZE, METADATA_ONLY_ACCEPT } from "../../components/cluster/kube";
+import {
+    KubeApi,
+    KubeClient,
+    LIST_EXPIRED_RETRIES,
+    LIST_PAGE_SIZE,
+    METADATA_ONLY_ACCEPT,
+} from "../../components/cluster/kube";
 import { SIDECAR_POD_SELECTOR } from "../../components/cluster/pods";
 import { revisionUsers } from "../../components/preflight/revisionUsage";
 
@@ -28,9 +34,24 @@ describe("list on a real connection", () => {
     /** The pods the fake API server holds, served `limit` at a time. */
     const pods = Array.from({ length: 2 * LIST_PAGE_SIZE + 7 }, (_, i) => ({ metadata: { name: `pod-${i}` } }));
 
+    /** Continuations still to answer 410 Gone, as an API server does once etcd compacted the list's snapshot. */
+    let expiring = 0;
+
     const answer = (req: http.IncomingMessage, res: http.ServerResponse) => {
         const url = new URL(req.url ?? "/", "https://127.0.0.1");
         seen.push({ path: url.pathname, query: url.searchParams, accept: String(req.headers.accept) });
+        if (url.searchParams.has("continue") && expiring > 0) {
+            expiring--;
+            res.writeHead(410, { "Content-Type": "application/json" });
+            res.end(
+                JSON.stringify({
+                    kind: "Status",
+                    reason: "Expired",
+                    message: "The provided continue parameter is too old to display a consistent list result.",
+                }),
+            );
+            return;
+        }
         if (url.pathname !== "/api/v1/pods") {
             res.writeHead(404, { "Content-Type": "application/json" });
             res.end(JSON.stringify({ kind: "Status", message: "the server could not find the requested resource" }));
@@ -73,6 +94,7 @@ describe("list on a real connection", () => {
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
     beforeEach(() => {
         seen.length = 0;
+        expiring = 0;
     });
 
     test("a list longer than a page is read page by page to its end, every item once, in order", async () => {
@@ -105,6 +127,28 @@ describe("list on a real connection", () => {
         await client.list("/api/v1/pods", {}, { pageSize: 2000 });
         expect(seen[3].accept).toBe("application/json");
         expect(seen[3].query.get("limit")).toBe("2000");
+    });
+
+    test("a list whose continue token expired is read again from its first page: every item once, from one snapshot", async () => {
+        expiring = 1;
+        const items = await client.list<{ metadata: { name: string } }>("/api/v1/pods");
+        expect(items.map((p) => p.metadata.name)).toEqual(pods.map((p) => p.metadata.name));
+        // First page, the expired second, then the whole list again from its start.
+        expect(seen.map((s) => s.query.get("continue"))).toEqual([
+            null,
+            String(LIST_PAGE_SIZE),
+            null,
+            String(LIST_PAGE_SIZE),
+            String(2 * LIST_PAGE_SIZE),
+        ]);
+    });
+
+    test("a list that keeps expiring fails, naming its path and the 410, after its retries", async () => {
+        expiring = LIST_EXPIRED_RETRIES + 1;
+        await expect(client.list("/api/v1/pods")).rejects.toThrow(
+            /^LIST \/api\/v1\/pods: the continue token expired 3 times in a row \(410 Gone\)/,
+        );
+        expect(seen.filter((s) => !s.query.has("continue"))).toHaveLength(LIST_EXPIRED_RETRIES + 1);
     });
 
     test("a kind the API server does not have lists nothing", async () => {
