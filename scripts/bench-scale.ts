@@ -16,6 +16,7 @@ import {
     pulumiWithPeakMemory,
     seconds,
     writeBenchStackFile,
+    writeDocSection,
 } from "./bench-lib";
 
 const STACK = "bench-scale";
@@ -129,6 +130,13 @@ async function main(): Promise<void> {
     );
     console.log(table);
     console.log(`chart: ${path.join(artifacts, "bench-scale.svg")}`);
+    if (process.env.BENCH_DOC !== "none") {
+        fs.copyFileSync(path.join(artifacts, "bench-scale.svg"), path.join(projectDir, "docs/perf/bench-scale.svg"));
+    }
+    writeDocSection(
+        "scale",
+        `Measured ${new Date().toISOString().slice(0, 16)} UTC.\n\n${table}\n\n![Wall time and peak memory against N](perf/bench-scale.svg)`,
+    );
 }
 
 main().catch((e: Error) => {
