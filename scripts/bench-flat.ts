@@ -7,15 +7,19 @@
 // nothing else. Both are timed on the same cluster, each `up` a first install (CRDs
 // removed between).
 // What the flat project still costs is the engine's, the provider's and the API
-// server's work for these objects: no program structure can go below it. Figures only.
+// server's work for these objects: no program structure can go below it. Beside the
+// wall times, the CPU-seconds of the program's own Node.js process in each, and in
+// a no-op preview of a program that loads the SDKs and registers nothing: what any
+// Pulumi Node.js program of these objects spends, whatever its structure. Figures only.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { benchCluster, median, projectDir, seconds } from "./bench-lib";
+import { benchCluster, cpuByProcess, cpuOf, median, projectDir, pulumiWithPeakMemory } from "./bench-lib";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STACK = "bench-flat-ref";
 const FLAT_STACK = "bench-flat";
+const EMPTY_STACK = "bench-flat-empty";
 const { kubeconfig, sh, purgeCrds } = benchCluster(
     process.env.ISTIO_MESH_CLUSTER_DIR ?? path.join(projectDir, ".cluster"),
 );
@@ -59,14 +63,19 @@ const crds = new k8s.yaml.ConfigGroup("crds", { objs: objs.filter(first) });
 new k8s.yaml.ConfigGroup("rest", { objs: objs.filter((o) => !first(o)) }, { dependsOn: [crds] });
 `;
 
-function writeFlatProject(objects: object[]): void {
+const EMPTY_PROGRAM = `// The SDKs loaded, nothing registered: the program's cost before its first resource.
+require("@pulumi/pulumi");
+require("@pulumi/kubernetes");
+`;
+
+/** A throwaway project in `dir` with the stack project's runtime options (nodeargs) and provider settings. */
+function writeProject(dir: string, name: string, program: string): void {
+    fs.mkdirSync(dir, { recursive: true });
     const options = fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8");
-    // The same runtime options (nodeargs) and provider settings as the stack's project.
-    fs.writeFileSync(path.join(flatDir, "Pulumi.yaml"), options.replace(/^name: .*$/m, "name: istio-mesh-flat"));
-    fs.writeFileSync(path.join(flatDir, "package.json"), JSON.stringify({ name: "istio-mesh-flat", main: "index.js" }));
-    fs.writeFileSync(path.join(flatDir, "index.js"), FLAT_PROGRAM);
-    fs.writeFileSync(path.join(flatDir, "objects.json"), JSON.stringify(objects));
-    fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(flatDir, "node_modules"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), options.replace(/^name: .*$/m, `name: ${name}`));
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.js" }));
+    fs.writeFileSync(path.join(dir, "index.js"), program);
+    fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
 }
 
 interface Project {
@@ -75,10 +84,14 @@ interface Project {
     stack: string;
 }
 
-function main(): void {
+const PROGRAM = "node (the Pulumi program)";
+
+async function main(): Promise<void> {
     fs.copyFileSync(path.join(projectDir, "Pulumi.local.yaml"), path.join(projectDir, `Pulumi.${STACK}.yaml`));
     const stack: Project = { label: "the stack", dir: projectDir, stack: STACK };
     const flat: Project = { label: "flat", dir: flatDir, stack: FLAT_STACK };
+    const empty: Project = { label: "empty", dir: path.join(flatDir, "empty"), stack: EMPTY_STACK };
+    const projects = [stack, flat, empty];
     try {
         sh("pulumi", ["stack", "select", STACK, "--create"], { quiet: true });
         pulumi(stack, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
@@ -86,23 +99,31 @@ function main(): void {
         pulumi(stack, ["up", "--yes", "--skip-preview"], SKIP_CHECKPOINTS);
         const objects = appliedObjects(JSON.parse(pulumi(stack, ["stack", "export"])));
         uninstall(stack);
-        writeFlatProject(objects);
-        sh("pulumi", ["stack", "select", FLAT_STACK, "--create"], { quiet: true, cwd: flatDir });
-        pulumi(flat, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
+        writeProject(flatDir, "istio-mesh-flat", FLAT_PROGRAM);
+        fs.writeFileSync(path.join(flatDir, "objects.json"), JSON.stringify(objects));
+        writeProject(empty.dir, "istio-mesh-empty", EMPTY_PROGRAM);
+        for (const p of [flat, empty]) {
+            sh("pulumi", ["stack", "select", p.stack, "--create"], { quiet: true, cwd: p.dir });
+            pulumi(p, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
+        }
         console.log(`${objects.length} objects, ${RUNS} runs each, median; every up a first install`);
 
-        const figures = new Map<string, Record<string, number[]>>();
-        const time = (p: Project, what: string, args: string[], env: Record<string, string> = {}) => {
+        /** Per operation and project: wall seconds and the program's CPU-seconds of each run. */
+        const figures = new Map<string, Record<string, { wall: number[]; cpu: number[] }>>();
+        const time = async (p: Project, what: string, args: string[], env: Record<string, string> = {}) => {
+            const [run, cpu] = await cpuByProcess(() => pulumiWithPeakMemory(p.stack, args, env, p.dir));
             const row = figures.get(what) ?? {};
-            (row[p.label] ??= []).push(seconds(() => pulumi(p, args, env)));
+            const cell = (row[p.label] ??= { wall: [], cpu: [] });
+            cell.wall.push(run.seconds);
+            cell.cpu.push(cpuOf(cpu, PROGRAM));
             figures.set(what, row);
         };
         for (let i = 0; i < RUNS; i++) {
             for (const p of [stack, flat]) {
-                time(p, "up, fresh install", ["up", "--yes", "--skip-preview"]);
-                time(p, "preview, no change", ["preview"]);
+                await time(p, "up, fresh install", ["up", "--yes", "--skip-preview"]);
+                await time(p, "preview, no change", ["preview"]);
                 uninstall(p);
-                time(
+                await time(
                     p,
                     "up, fresh install, PULUMI_SKIP_CHECKPOINTS=true",
                     ["up", "--yes", "--skip-preview"],
@@ -110,15 +131,20 @@ function main(): void {
                 );
                 uninstall(p);
             }
+            await time(empty, "preview, no change", ["preview"]);
         }
-        console.log("| operation | the stack (s) | the same objects, flat (s) | structure's share (s) |");
-        console.log("| --- | ---: | ---: | ---: |");
+        const s = (xs: number[] | undefined) => (xs ? median(xs).toFixed(1) : "");
+        console.log(
+            "| operation | the stack (s) | the same objects, flat (s) | structure's share (s) | program CPU-s: the stack / flat / no resources |",
+        );
+        console.log("| --- | ---: | ---: | ---: | ---: |");
         for (const [what, row] of figures) {
-            const [s, f] = [median(row[stack.label]), median(row[flat.label])];
-            console.log(`| ${what} | ${s.toFixed(1)} | ${f.toFixed(1)} | ${(s - f).toFixed(1)} |`);
+            const [st, f] = [median(row[stack.label].wall), median(row[flat.label].wall)];
+            const cpu = projects.map((p) => s(row[p.label]?.cpu)).join(" / ");
+            console.log(`| ${what} | ${st.toFixed(1)} | ${f.toFixed(1)} | ${(st - f).toFixed(1)} | ${cpu} |`);
         }
     } finally {
-        for (const p of [stack, flat]) {
+        for (const p of projects) {
             try {
                 pulumi(p, ["destroy", "--yes"]);
                 sh("pulumi", ["stack", "rm", "--yes", "--force", p.stack], { quiet: true, cwd: p.dir });
@@ -131,4 +157,7 @@ function main(): void {
     }
 }
 
-main();
+main().catch((e: Error) => {
+    console.error(`bench-flat: ${e.message}`);
+    process.exit(1);
+});

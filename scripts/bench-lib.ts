@@ -177,16 +177,21 @@ export function secondsToFailure(cmd: string, args: string[]): number {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Wall time of `pulumi <args> --stack <stack>` and the peak RSS (kB) of the program's Node.js process meanwhile. */
+/**
+ * Wall time of `pulumi <args> --stack <stack>` (in the project at `cwd`) and the
+ * peak RSS (kB) of its program's Node.js process meanwhile: only a program this
+ * run started counts, not another one on the same machine (a test lane beside it).
+ */
 export function pulumiWithPeakMemory(
     stack: string,
     args: string[],
     env: Record<string, string> = {},
+    cwd = projectDir,
 ): Promise<{ seconds: number; peakKb: number }> {
     return new Promise((resolve, reject) => {
         const start = process.hrtime.bigint();
         const child = spawn("pulumi", [...args, "--stack", stack], {
-            cwd: projectDir,
+            cwd,
             stdio: ["ignore", "pipe", "pipe"],
             env: { ...benchEnv(), ...env },
         });
@@ -202,7 +207,7 @@ export function pulumiWithPeakMemory(
             for (const pid of processIds()) {
                 try {
                     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                    if (!cmdline.includes("@pulumi/pulumi/cmd/run")) continue;
+                    if (!cmdline.includes("@pulumi/pulumi/cmd/run") || !startedByUs(pid)) continue;
                     const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
                     if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
                 } catch {
