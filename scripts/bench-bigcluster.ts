@@ -16,7 +16,8 @@
 // controller), many requests at once, so 10,000 take a minute or two, not an hour.
 // BENCH_CLUSTER_DIR runs everything on a cluster that is already up (the test
 // suite's smoke run, at tiny sizes) instead of a cluster of its own; BENCH_DOC=none
-// leaves docs/performance.md alone. Figures only: nothing here asserts a time.
+// leaves docs/performance.md alone; BENCH_STACK_CONFIG goes over the stack's
+// settings (bench-lib.ts, writeBenchStackFile). Figures only: nothing here asserts a time.
 import * as fs from "fs";
 import * as path from "path";
 import { KubeClient, KubeError } from "../components/cluster/kube";

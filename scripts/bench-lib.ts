@@ -223,15 +223,36 @@ export function pulumiWithPeakMemory(
     });
 }
 
-/** The stack file of a benchmark stack: the local stack's settings, with `overrides` on top. */
+/**
+ * The stack file of a benchmark stack: the local stack's settings, with `overrides`
+ * on top, and on top of those BENCH_STACK_CONFIG, a JSON object of settings by key
+ * (`{"istio-mesh:profile": "minimal"}`): the test suite's smoke runs of the modes
+ * install a smaller mesh with it.
+ */
 export function writeBenchStackFile(stack: string, overrides: Record<string, unknown>): void {
     const local = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.local.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
     fs.writeFileSync(
         path.join(projectDir, `Pulumi.${stack}.yaml`),
-        yaml.dump({ config: { ...local.config, ...overrides } }),
+        yaml.dump({ config: { ...local.config, ...overrides, ...settingsFromEnv() } }),
     );
+}
+
+/** BENCH_STACK_CONFIG, parsed; an error names the variable and what it must be. */
+function settingsFromEnv(): Record<string, unknown> {
+    const text = process.env.BENCH_STACK_CONFIG;
+    if (text === undefined || text === "") return {};
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (e) {
+        throw new Error(`BENCH_STACK_CONFIG is not JSON (${(e as Error).message}): ${text}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`BENCH_STACK_CONFIG must be a JSON object of stack settings by key, not ${text}`);
+    }
+    return parsed as Record<string, unknown>;
 }
 
 /** N namespaces `<prefix><i>`, each with a one-replica Deployment `app`, applied in one request. */

@@ -187,7 +187,7 @@ for n in "${!pids[@]}"; do
   rc=$?
   echo "lane $n: jest exited $rc ($((SECONDS - e2e_start))s since the lanes started); its output: artifacts/e2e-lane-$n.log"
   grep -E '^(PASS|FAIL) |^Tests:' "artifacts/e2e-lane-$n.log"
-  [[ $rc -ne 0 ]] && grep -A 30 '●' "artifacts/e2e-lane-$n.log" | head -n 120
+  [[ $rc -ne 0 ]] && grep -A 70 '●' "artifacts/e2e-lane-$n.log" | head -n 200
   count_report "e2e-$n" "$rc"
 done
 for n in "${!started[@]}"; do stop_cluster "$n"; done
