@@ -345,12 +345,15 @@ export class IstioMesh extends pulumi.ComponentResource implements MeshOutputs {
         cluster: KubeconfigSource,
     ): void {
         const dataPlaneDeps = control.dataPlaneDeps;
+        /** What puts namespaces in the mesh: a listed restart comes after it, or its pods start as they were. */
+        const namespaceLabels: pulumi.Resource[] = [];
         if (config.injectionNamespaces.length > 0) {
             const labels = new NamespaceInjectionLabel(
                 `${name}-injection`,
                 { namespaces: config.injectionNamespaces },
                 { parent: this, dependsOn: dataPlaneDeps },
             );
+            namespaceLabels.push(labels);
             // Once the labels and tags point at the new revision, restarted pods are injected by it.
             for (const ns of config.injectionNamespaces.filter((n) => n.restartOnChange)) {
                 new SidecarMigration(
@@ -369,17 +372,22 @@ export class IstioMesh extends pulumi.ComponentResource implements MeshOutputs {
         if (config.ambientNamespaces.length > 0) {
             // Waypoints are Gateways: they need the CRDs, and istiod (and ztunnel) to act on them.
             const crds = control.gatewayApiCrds ? [control.gatewayApiCrds] : [];
-            new AmbientDataPlane(
-                `${name}-ambient`,
-                { namespaces: config.ambientNamespaces, waypoints: config.waypoints },
-                { parent: this, dependsOn: [...dataPlaneDeps, ...crds] },
+            namespaceLabels.push(
+                new AmbientDataPlane(
+                    `${name}-ambient`,
+                    { namespaces: config.ambientNamespaces, waypoints: config.waypoints },
+                    { parent: this, dependsOn: [...dataPlaneDeps, ...crds] },
+                ),
             );
         }
         if (config.sidecarRollout.length > 0) {
+            // After the namespaces' labels: a workload restarted before its namespace's
+            // injection label (a first install with a small control plane is quick enough
+            // for that) comes back without a sidecar, and nothing restarts it again.
             new SidecarRollout(
                 `${name}-sidecars`,
                 { workloads: config.sidecarRollout, proxyVersion: `${this.version}/${this.revision}` },
-                { parent: this, dependsOn: [...dataPlaneDeps, ...gateways] },
+                { parent: this, dependsOn: [...dataPlaneDeps, ...gateways, ...namespaceLabels] },
             );
         }
     }
