@@ -14,7 +14,15 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { benchCluster, cpuByProcess, cpuOf, median, projectDir, pulumiWithPeakMemory } from "./bench-lib";
+import {
+    benchCluster,
+    cpuByProcess,
+    cpuOf,
+    median,
+    projectDir,
+    pulumiWithPeakMemory,
+    writeDocSection,
+} from "./bench-lib";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STACK = "bench-flat-ref";
@@ -106,7 +114,6 @@ async function main(): Promise<void> {
             sh("pulumi", ["stack", "select", p.stack, "--create"], { quiet: true, cwd: p.dir });
             pulumi(p, ["config", "set", "kubernetes:kubeconfig", kubeconfig]);
         }
-        console.log(`${objects.length} objects, ${RUNS} runs each, median; every up a first install`);
 
         /** Per operation and project: wall seconds and the program's CPU-seconds of each run. */
         const figures = new Map<string, Record<string, { wall: number[]; cpu: number[] }>>();
@@ -133,16 +140,24 @@ async function main(): Promise<void> {
             }
             await time(empty, "preview, no change", ["preview"]);
         }
-        const s = (xs: number[] | undefined) => (xs ? median(xs).toFixed(1) : "");
-        console.log(
+        const s = (xs: number[] | undefined) => (xs ? median(xs).toFixed(1) : "–");
+        const lines = [
+            `${objects.length} objects, ${RUNS} runs each, median; every up a first install:`,
+            "",
             "| operation | the stack (s) | the same objects, flat (s) | structure's share (s) | program CPU-s: the stack / flat / no resources |",
-        );
-        console.log("| --- | ---: | ---: | ---: | ---: |");
-        for (const [what, row] of figures) {
-            const [st, f] = [median(row[stack.label].wall), median(row[flat.label].wall)];
-            const cpu = projects.map((p) => s(row[p.label]?.cpu)).join(" / ");
-            console.log(`| ${what} | ${st.toFixed(1)} | ${f.toFixed(1)} | ${(st - f).toFixed(1)} | ${cpu} |`);
-        }
+            "| --- | ---: | ---: | ---: | ---: |",
+            ...[...figures].map(([what, row]) => {
+                const [st, f] = [median(row[stack.label].wall), median(row[flat.label].wall)];
+                const cpu = projects.map((p) => s(row[p.label]?.cpu)).join(" / ");
+                return `| ${what} | ${st.toFixed(1)} | ${f.toFixed(1)} | ${(st - f).toFixed(1)} | ${cpu} |`;
+            }),
+        ];
+        const table = lines.join("\n");
+        console.log(table);
+        const artifacts = path.join(projectDir, "artifacts");
+        fs.mkdirSync(artifacts, { recursive: true });
+        fs.writeFileSync(path.join(artifacts, "bench-flat.md"), table + "\n");
+        writeDocSection("flat", `Measured ${new Date().toISOString().slice(0, 16)} UTC.\n\n${table}`);
     } finally {
         for (const p of projects) {
             try {
